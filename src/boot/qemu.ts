@@ -1,0 +1,164 @@
+import fs from "node:fs";
+import { DemocdError } from "../errors.ts";
+import { TOOL_FILES, spawnTool, type Spawned } from "../exec.ts";
+import type { EntryId } from "../config/schema.ts";
+import { ENTRY_HOTKEYS } from "../render/grub.ts";
+import type { Logger } from "../log.ts";
+
+export type Firmware = "bios" | "uefi";
+export type Accel = "tcg" | "kvm";
+
+export interface QemuOptions {
+  iso: string;
+  firmware: Firmware;
+  memoryMb: number;
+  accel: Accel;
+  cpus?: number;
+  /** Attach the medium as a USB stick instead of a CD (the hybrid image's other half). */
+  usb?: boolean;
+}
+
+export const OVMF = TOOL_FILES["OVMF firmware"].path;
+
+/**
+ * qemu-system-x86_64's arguments. qemu64 because a Xen PV dom0 crashes with -cpu max
+ * under TCG; -no-reboot so a reboot or crash ends QEMU instead of looping.
+ */
+export function qemuArgs(o: QemuOptions): string[] {
+  const medium = o.usb
+    ? ["-device", "qemu-xhci", "-drive", `if=none,id=stick,format=raw,readonly=on,file=${o.iso}`, "-device", "usb-storage,drive=stick"]
+    : ["-drive", `file=${o.iso},media=cdrom,readonly=on,format=raw`];
+  return [
+    "-accel", o.accel,
+    "-cpu", o.accel === "kvm" ? "host" : "qemu64",
+    "-m", String(o.memoryMb),
+    "-smp", String(o.cpus ?? 1),
+    ...(o.firmware === "uefi" ? ["-bios", OVMF] : []),
+    ...medium,
+    "-nic", "user,model=e1000",
+    "-display", "none",
+    "-vga", "std",
+    "-serial", "stdio",
+    "-monitor", "none",
+    "-no-reboot",
+  ];
+}
+
+const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]/g, "");
+
+/**
+ * A running QEMU with its serial console: wait for text, type, pick a GRUB entry, log in,
+ * run commands. Powers both `democd boot` and the end-to-end tests.
+ */
+export class QemuSession {
+  private transcript = "";
+  private cursor = 0;
+  private exited = false;
+  private readonly started = Date.now();
+  private waiters: (() => void)[] = [];
+  readonly child: Spawned;
+
+  private constructor(child: Spawned, private readonly echo?: NodeJS.WritableStream, private readonly transcriptFile?: string) {
+    this.child = child;
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      this.transcript += stripAnsi(text);
+      this.echo?.write(chunk);
+      if (this.transcriptFile) fs.appendFileSync(this.transcriptFile, chunk);
+      this.waiters.splice(0).forEach((w) => w());
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    void child.then(() => {
+      this.exited = true;
+      this.waiters.splice(0).forEach((w) => w());
+    });
+  }
+
+  static async start(o: QemuOptions, extra: { log?: Logger; echo?: NodeJS.WritableStream; transcriptFile?: string } = {}): Promise<QemuSession> {
+    if (!fs.existsSync(o.iso)) throw new DemocdError(`${o.iso} does not exist`, { hint: "build it first: ./make.ts build" });
+    if (o.firmware === "uefi" && !fs.existsSync(OVMF)) throw new DemocdError(`UEFI firmware ${OVMF} is missing`, { hint: `apt-get install ${TOOL_FILES["OVMF firmware"].pkg}` });
+    if (extra.transcriptFile) fs.writeFileSync(extra.transcriptFile, "");
+    const { child } = await spawnTool("qemu-system-x86_64", qemuArgs(o), extra.log);
+    return new QemuSession(child, extra.echo, extra.transcriptFile);
+  }
+
+  /** Seconds since QEMU started. */
+  elapsed(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+
+  get output(): string {
+    return this.transcript;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Wait for text after the cursor; the cursor moves past the match. */
+  async waitFor(pattern: RegExp | string, timeoutS: number): Promise<RegExpExecArray> {
+    const re = typeof pattern === "string" ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : pattern;
+    const deadline = Date.now() + timeoutS * 1000;
+    for (;;) {
+      const rest = this.transcript.slice(this.cursor);
+      const m = re.exec(rest);
+      if (m) {
+        this.cursor += m.index + m[0].length;
+        return m;
+      }
+      if (this.exited) throw new DemocdError(`QEMU exited before ${re} appeared on the console`, { debug: this.tail() });
+      const left = deadline - Date.now();
+      if (left <= 0) throw new DemocdError(`timed out after ${timeoutS}s waiting for ${re} on the console`, { debug: this.tail() });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 1000));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  tail(chars = 3000): string {
+    return this.transcript.slice(-chars);
+  }
+
+  send(text: string): void {
+    this.child.stdin?.write(text);
+  }
+
+  /** Wait for GRUB's menu and press the entry's hotkey. */
+  async selectEntry(entry: EntryId, timeoutS = 120): Promise<void> {
+    await this.waitFor(/GNU GRUB|Use the \^ and v keys/, timeoutS);
+    this.send(ENTRY_HOTKEYS[entry]);
+  }
+
+  async login(user: string, password: string, timeoutS: number): Promise<void> {
+    await this.waitFor(/login: $|login: /m, timeoutS);
+    await new Promise((r) => setTimeout(r, 500));
+    this.send(user + "\n");
+    await this.waitFor(/Password: ?/, 60);
+    this.send(password + "\n");
+    await this.shell("true", 60);
+  }
+
+  private seq = 0;
+
+  /** Run a shell command at the logged-in prompt and return its output. */
+  async shell(command: string, timeoutS = 60): Promise<string> {
+    const n = ++this.seq;
+    // The markers are split in what is typed, so the echo of the command never matches.
+    this.send(`echo "@@B""${n}@@"; ${command}; echo "@@E""${n}@@"\n`);
+    await this.waitFor(`@@B${n}@@`, timeoutS);
+    const start = this.cursor;
+    await this.waitFor(`@@E${n}@@`, timeoutS);
+    const body = this.transcript.slice(start, this.cursor - `@@E${n}@@`.length);
+    return body.replace(/\r/g, "").trim();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.exited) this.child.kill("SIGTERM");
+    await this.child.catch(() => undefined);
+  }
+}

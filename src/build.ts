@@ -1,0 +1,44 @@
+import fs from "node:fs";
+import type { Config } from "./config/schema.ts";
+import { buildPaths, sourceDateEpoch, type BuildContext } from "./context.ts";
+import { Logger } from "./log.ts";
+import { assembleIrtree, installBootFiles, installKernelModules, overlayRootpatch } from "./stages/assemble.ts";
+import { fetchComponents } from "./stages/fetch.ts";
+import { masterIso } from "./stages/master.ts";
+import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
+import { renderBootFiles } from "./stages/render.ts";
+import { makeMinimalRoot } from "./stages/root.ts";
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+export function createContext(config: Config, options: { verbose?: boolean; quiet?: boolean } = {}): BuildContext {
+  const paths = buildPaths(config.buildDir);
+  fs.mkdirSync(paths.build, { recursive: true });
+  const log = new Logger({ verbose: options.verbose, quiet: options.quiet, file: paths.log });
+  log.record(`\n===== democd build ${new Date().toISOString()} =====`);
+  return { config, log, paths, sourceDateEpoch: sourceDateEpoch() };
+}
+
+/** The build, as a script of stages over one context. */
+export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: string; bytes: number }> {
+  const { log } = ctx;
+  ctx.components = await log.stage("fetch", () => fetchComponents(ctx), (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
+  await log.stage("root", () => makeMinimalRoot(ctx), () => `profile ${ctx.config.profile}`);
+  await log.stage("assemble", async () => {
+    const patched = overlayRootpatch(ctx);
+    const modules = installKernelModules(ctx);
+    installBootFiles(ctx);
+    const ir = await assembleIrtree(ctx);
+    return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd`;
+  }, (s) => s);
+  await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
+  await log.stage("pack", async () => {
+    const root = await packRoot(ctx);
+    const initrd = await packInitrd(ctx);
+    writeManifest(ctx);
+    return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd)} (${ctx.config.initrd.compression})`;
+  }, (s) => s);
+  const iso = await log.stage("master", () => masterIso(ctx), (r) => `${ctx.config.out} ${mb(r.bytes)}`);
+  log.info(`stage times: ${log.timingSummary()}`);
+  return { iso: ctx.config.out, ...iso };
+}

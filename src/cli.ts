@@ -1,0 +1,70 @@
+import path from "node:path";
+import type { Command, Option as OptionClass } from "commander";
+import { build, createContext } from "./build.ts";
+import { bootInteractive } from "./boot/interactive.ts";
+import { loadConfig } from "./config/load.ts";
+import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
+import { SETTINGS } from "./config/settings.ts";
+import { doctor, formatDoctor } from "./doctor.ts";
+import { DemocdError, isDemocdError } from "./errors.ts";
+
+/** The CLI: each command turns its flags into library calls; errors become one line and exit 1. */
+export async function runCli(argv: string[], program: Command, Option: typeof OptionClass): Promise<void> {
+  program.name("democd").description("Build bootable Xen + Linux live demo ISOs").option("--verbose", "show the commands democd runs");
+
+  const buildCmd = program
+    .command("build")
+    .description("fetch components, assemble the trees and master the ISO")
+    .option("--config <file>", "JSON config file (all keys optional)");
+  for (const s of SETTINGS) {
+    const opt = new Option(s.flag, s.help);
+    if (s.default !== undefined && s.kind !== "list" && s.key !== "profileDir" && s.key !== "buildDir") opt.default(undefined, String(s.default));
+    buildCmd.addOption(opt);
+  }
+  buildCmd.action(async (opts: Record<string, unknown>) => {
+    const config = loadConfig({ file: opts.config as string | undefined, cli: opts });
+    const ctx = createContext(config, { verbose: program.opts().verbose });
+    try {
+      const r = await build(ctx);
+      ctx.log.info(`${path.relative(process.cwd(), r.iso) || r.iso}  sha256 ${r.sha256}`);
+    } finally {
+      ctx.log.close();
+    }
+  });
+
+  program
+    .command("boot")
+    .description("boot an ISO in QEMU with its serial console on this terminal (Ctrl-] quits)")
+    .argument("<iso>", "the ISO to boot")
+    .addOption(new Option("--entry <id>", "GRUB entry to pick").choices([...ENTRY_IDS]))
+    .addOption(new Option("--firmware <fw>", "firmware").choices(["bios", "uefi"]).default("bios"))
+    .option("--memory <mb>", "guest memory in MB", "1024")
+    .addOption(new Option("--accel <a>", "tcg (always works) or kvm").choices(["tcg", "kvm"]).default("tcg"))
+    .option("--usb", "attach the image as a USB stick instead of a CD")
+    .action(async (iso: string, o: { entry?: EntryId; firmware: "bios" | "uefi"; memory: string; accel: "tcg" | "kvm"; usb?: boolean }) => {
+      const memoryMb = Number(o.memory);
+      if (!Number.isInteger(memoryMb) || memoryMb < 128) throw new DemocdError(`--memory: must be a whole number of MB (at least 128), got "${o.memory}"`);
+      const code = await bootInteractive({ iso: path.resolve(iso), firmware: o.firmware, memoryMb, accel: o.accel, usb: o.usb }, o.entry);
+      process.exitCode = code;
+    });
+
+  program
+    .command("doctor")
+    .description("list the host tools democd uses and the apt packages that provide them")
+    .action(async () => {
+      const rows = await doctor();
+      console.log(formatDoctor(rows));
+      if (rows.some((r) => !r.ok)) process.exitCode = 1;
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (isDemocdError(e)) {
+      process.stderr.write(`democd: error: ${e.userLine}\n`);
+    } else {
+      process.stderr.write(`democd: internal error: ${(e as Error)?.stack ?? e}\n`);
+    }
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+/** The GRUB menu entries democd renders, by the id `boot --entry` takes. */
+export const ENTRY_IDS = ["xen", "xen-ip", "xen-safe", "linux"] as const;
+export type EntryId = (typeof ENTRY_IDS)[number];
+
+export const PROFILES = ["minimal"] as const;
+export const COMPRESSIONS = ["gzip", "zstd", "xz", "none"] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+const packageRef = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name"),
+    version: z
+      .string()
+      .regex(/^[0-9A-Za-z.+~:-]+$/, "must be a Debian version")
+      .optional(),
+  })
+  .strict();
+
+/** A size for tmpfs: bytes with a k/m/g suffix, or a percentage of RAM. */
+const tmpfsSize = z.string().regex(/^(\d+[kmgKMG]?|\d{1,3}%)$/, 'must be like "512m", "2g" or "50%"');
+
+/** Kernel nfsroot syntax: ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>[:<dns0>:<dns1>] or a keyword. */
+const ipConfig = z
+  .string()
+  .regex(/^(dhcp|on|any|off|none|[0-9.]*(:[^:\s]*){0,8})$/, "must use the kernel's nfsroot ip= syntax, e.g. 169.254.1.1::169.254.1.254:255.255.0.0:democd:eth0:off");
+
+const cmdline = z.string().regex(/^[^\n\r'"`\\$]*$/, "must be a single line without quotes, backslashes or $");
+
+export const configSchema = z
+  .object({
+    version: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, "must be letters, digits and . + _ -"),
+    builder: z.string().min(1).max(200).regex(/^[^\n\r]*$/, "must be one line"),
+    profile: z.enum(PROFILES),
+    hostname: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, "must be a valid hostname"),
+    /** Plain text only on the way in: it is hashed and never written anywhere. */
+    rootPassword: z.string().min(1).max(256).optional(),
+    out: z.string().min(1),
+    packages: z
+      .object({ kernel: packageRef, xen: packageRef, busybox: packageRef })
+      .strict(),
+    boot: z
+      .object({
+        timeout: z.number().int().min(0).max(3600),
+        default: z.enum(ENTRY_IDS),
+        serialSpeed: z.number().int().refine((n) => [9600, 19200, 38400, 57600, 115200].includes(n), "must be a standard baud rate"),
+        dom0Mem: z.string().regex(/^\d+[KMG]?(,max:\d+[KMG]?)?$/, 'must be like "512M" or "512M,max:512M"'),
+        xenArgs: cmdline,
+        linuxArgs: cmdline,
+        ip: ipConfig,
+      })
+      .strict(),
+    initrd: z
+      .object({
+        compression: z.enum(COMPRESSIONS),
+        extraModules: z.array(z.string().regex(/^[\w-]+$/, "must be a module name")),
+        tmpfsSize,
+        mediaTimeout: z.number().int().min(1).max(600),
+      })
+      .strict(),
+    /** The profile directory holding rootpatch/, irtree/ and templates/. */
+    profileDir: z.string().min(1),
+    buildDir: z.string().min(1),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,78 @@
+import os from "node:os";
+import path from "node:path";
+import { COMPRESSIONS, ENTRY_IDS, PROFILES } from "./schema.ts";
+
+/**
+ * The one table of user-facing settings: each drives a config-file key, a CLI flag and
+ * its help text. Defaults live here too, so what `--help` says is what a build does.
+ */
+export interface Setting {
+  key: string;
+  flag: string;
+  help: string;
+  kind: "string" | "int" | "list" | "bool";
+  default: unknown;
+}
+
+const projectDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
+export function defaultBuilder(): string {
+  let user = "unknown";
+  try {
+    user = os.userInfo().username;
+  } catch {
+    /* no passwd entry for this uid: keep "unknown" */
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+export const SETTINGS: Setting[] = [
+  { key: "version", flag: "--version <v>", help: "version of the demo medium", kind: "string", default: "1.0" },
+  { key: "builder", flag: "--builder <who>", help: "who built it (shown in /etc/motd)", kind: "string", default: defaultBuilder() },
+  { key: "profile", flag: "--profile <name>", help: `root to build: ${PROFILES.join(", ")}`, kind: "string", default: "minimal" },
+  { key: "hostname", flag: "--hostname <name>", help: "hostname of the running demo", kind: "string", default: "democd" },
+  { key: "rootPassword", flag: "--root-password <pw>", help: "root password (stored only as a SHA-512 crypt hash)", kind: "string", default: undefined },
+  { key: "out", flag: "--out <iso>", help: "output ISO (default build/democd-<version>.iso)", kind: "string", default: undefined },
+  { key: "packages.kernel.name", flag: "--kernel <pkg>", help: "Debian kernel package", kind: "string", default: "linux-image-amd64" },
+  { key: "packages.kernel.version", flag: "--kernel-version <v>", help: "exact kernel package version", kind: "string", default: undefined },
+  { key: "packages.xen.name", flag: "--xen <pkg>", help: "Debian hypervisor package", kind: "string", default: "xen-hypervisor-4.17-amd64" },
+  { key: "packages.xen.version", flag: "--xen-version <v>", help: "exact hypervisor package version", kind: "string", default: undefined },
+  { key: "packages.busybox.name", flag: "--busybox <pkg>", help: "Debian busybox package (must be static)", kind: "string", default: "busybox-static" },
+  { key: "packages.busybox.version", flag: "--busybox-version <v>", help: "exact busybox package version", kind: "string", default: undefined },
+  { key: "boot.timeout", flag: "--timeout <s>", help: "GRUB menu timeout in seconds", kind: "int", default: 5 },
+  { key: "boot.default", flag: "--default-entry <id>", help: `default menu entry: ${ENTRY_IDS.join(", ")}`, kind: "string", default: "xen" },
+  { key: "boot.serialSpeed", flag: "--serial-speed <baud>", help: "serial console speed", kind: "int", default: 115200 },
+  { key: "boot.dom0Mem", flag: "--dom0-mem <mem>", help: "Xen dom0_mem", kind: "string", default: "512M,max:512M" },
+  { key: "boot.xenArgs", flag: "--xen-args <args>", help: "extra Xen command line", kind: "string", default: "" },
+  { key: "boot.linuxArgs", flag: "--linux-args <args>", help: "extra Linux command line", kind: "string", default: "" },
+  { key: "boot.ip", flag: "--ip <ip=>", help: "ip= value of the command-line IP entry (nfsroot syntax)", kind: "string", default: "169.254.1.1::169.254.1.254:255.255.0.0:democd:eth0:off" },
+  { key: "initrd.compression", flag: "--initrd-compression <c>", help: `initrd compression: ${COMPRESSIONS.join(", ")}`, kind: "string", default: "gzip" },
+  { key: "initrd.extraModules", flag: "--initrd-module <mod...>", help: "extra kernel modules for the initrd", kind: "list", default: [] },
+  { key: "initrd.tmpfsSize", flag: "--tmpfs-size <size>", help: "size of the RAM root (democd.tmpfs= at boot)", kind: "string", default: "50%" },
+  { key: "initrd.mediaTimeout", flag: "--media-timeout <s>", help: "seconds /linuxrc looks for the medium", kind: "int", default: 30 },
+  { key: "profileDir", flag: "--profile-dir <dir>", help: "directory with rootpatch/, irtree/, templates/", kind: "string", default: projectDir },
+  { key: "buildDir", flag: "--build-dir <dir>", help: "work and cache directory", kind: "string", default: path.join(projectDir, "build") },
+];
+
+/** The settings' defaults as a nested object. */
+export function defaults(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) if (s.default !== undefined) setPath(out, s.key, structuredClone(s.default));
+  return out;
+}
+
+/** The camelCase property commander gives a flag ("--root-password <pw>" -> rootPassword). */
+export function optionProperty(s: Setting): string {
+  const long = s.flag.split(/\s/)[0].replace(/^--/, "");
+  return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof cur[p] !== "object" || cur[p] === null || Array.isArray(cur[p])) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts.at(-1)!] = value;
+}

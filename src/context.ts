@@ -1,0 +1,80 @@
+import crypto from "node:crypto";
+import path from "node:path";
+import type { Config } from "./config/schema.ts";
+import type { Logger } from "./log.ts";
+import type { ResolvedPackage } from "./debian/apt.ts";
+
+export interface Component {
+  pkg: ResolvedPackage;
+  /** The unpacked package in the cache. */
+  dir: string;
+}
+
+export interface Components {
+  kernel: Component & { release: string; vmlinuz: string; modulesDir: string };
+  xen: Component & { release: string; xenGz: string };
+  busybox: Component & { binary: string };
+}
+
+export interface Paths {
+  build: string;
+  cache: string;
+  /** The mutable root, packed into /democd/root.tar.gz. */
+  root: string;
+  /** The read-only tree: the medium's top level, mounted at /usr. */
+  usr: string;
+  /** The initramfs tree. */
+  irtree: string;
+  /** The medium's /boot and /democd. */
+  work: string;
+  boot: string;
+  democd: string;
+  log: string;
+}
+
+/** One build: the resolved config, where everything goes, and what stages found out. */
+export interface BuildContext {
+  config: Config;
+  log: Logger;
+  paths: Paths;
+  /** Every timestamp on the medium is at most this (SOURCE_DATE_EPOCH). */
+  sourceDateEpoch: number;
+  components?: Components;
+  /** Set by the root stage. */
+  rootPasswordHash?: string;
+  /** Set by assemble: module paths (relative to /lib/modules/<ver>) in load order. */
+  initrdModules?: string[];
+  /** Set by render: the medium's id that /linuxrc looks for. */
+  mediaId?: string;
+}
+
+export function buildPaths(buildDir: string): Paths {
+  const work = path.join(buildDir, "work");
+  return {
+    build: buildDir,
+    cache: path.join(buildDir, "cache"),
+    root: path.join(buildDir, "root"),
+    usr: path.join(buildDir, "usr"),
+    irtree: path.join(buildDir, "irtree"),
+    work,
+    boot: path.join(work, "boot"),
+    democd: path.join(work, "democd"),
+    log: path.join(buildDir, "log", "build.log"),
+  };
+}
+
+/** SOURCE_DATE_EPOCH from the environment, or now. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v !== undefined && /^\d+$/.test(v)) return Number(v);
+  return Math.floor(Date.now() / 1000);
+}
+
+export function sha256(data: string | Buffer): string {
+  return crypto.createHash("sha256").update(data).digest("hex");
+}
+
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`internal: ${what} is not set yet (stage order)`);
+  return value;
+}

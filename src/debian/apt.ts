@@ -1,0 +1,111 @@
+import fs from "node:fs";
+import path from "node:path";
+import { DemocdError } from "../errors.ts";
+import { run } from "../exec.ts";
+import type { Logger } from "../log.ts";
+
+export interface ResolvedPackage {
+  name: string;
+  version: string;
+  arch: string;
+  depends: string;
+}
+
+/** Fields of an `apt-cache show` stanza. */
+export function parseStanza(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  let last = "";
+  for (const line of text.split("\n")) {
+    if (line === "") {
+      if (Object.keys(fields).length) break;
+      continue;
+    }
+    if (/^\s/.test(line) && last) fields[last] += "\n" + line.trim();
+    else {
+      const m = /^([\w-]+):\s?(.*)$/.exec(line);
+      if (m) fields[(last = m[1])] = m[2];
+    }
+  }
+  return fields;
+}
+
+/** The exact package a name (and optional version) means to apt right now. */
+export async function resolvePackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
+  const spec = version ? `${name}=${version}` : name;
+  let stdout: string;
+  try {
+    ({ stdout } = await run("apt-cache", ["show", "--no-all-versions", spec], { log }));
+  } catch (e) {
+    const what = version ? `package ${name} version ${version}` : `package ${name}`;
+    throw new DemocdError(`${what} is not known to apt`, {
+      hint: `check the name, run \`apt-cache policy ${name}\` for available versions, or \`apt-get update\``,
+      debug: (e as DemocdError).debug,
+      cause: e,
+    });
+  }
+  const f = parseStanza(stdout);
+  if (!f.Package || !f.Version) throw new DemocdError(`apt-cache gave no usable record for ${spec}`);
+  return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "" };
+}
+
+/**
+ * A kernel metapackage (linux-image-amd64) names the real image in its Depends;
+ * follow it so the cache is keyed by the exact image package.
+ */
+export async function resolveKernelPackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
+  const pkg = await resolvePackage(name, version, log);
+  if (/^linux-image-\d/.test(pkg.name)) return pkg;
+  const m = /\b(linux-image-\d[\w.+-]*)\s*\(=\s*([^)\s]+)\)/.exec(pkg.depends);
+  if (!m) throw new DemocdError(`${pkg.name} ${pkg.version} does not depend on a linux-image-<abi> package`, { hint: "name the kernel image package itself" });
+  return resolvePackage(m[1], m[2], log);
+}
+
+/** apt's file name for a package (epoch colon escaped as %3a). */
+export function debFileName(p: Pick<ResolvedPackage, "name" | "version" | "arch">): string {
+  return `${p.name}_${p.version.replace(/:/g, "%3a")}_${p.arch}.deb`;
+}
+
+/**
+ * Download (apt verifies it against the signed archive) and unpack a package into
+ * `<cache>/pkgs/<name>_<version>`, reusing both when already there. `prepare` runs on the
+ * unpacked tree before it is published to the cache, so a half-prepared tree is never cached.
+ */
+export async function fetchPackage(
+  pkg: ResolvedPackage,
+  cacheDir: string,
+  options: { log?: Logger; prepare?: (dir: string) => Promise<void> } = {},
+): Promise<{ dir: string; deb: string; cached: boolean }> {
+  const debDir = path.join(cacheDir, "debs");
+  const pkgsDir = path.join(cacheDir, "pkgs");
+  const dir = path.join(pkgsDir, `${pkg.name}_${pkg.version.replace(/:/g, "%3a")}_${pkg.arch}`);
+  const deb = path.join(debDir, debFileName(pkg));
+  if (fs.existsSync(path.join(dir, ".complete"))) return { dir, deb, cached: true };
+
+  fs.mkdirSync(debDir, { recursive: true });
+  fs.mkdirSync(pkgsDir, { recursive: true });
+  if (!fs.existsSync(deb)) {
+    options.log?.progress(`downloading ${pkg.name} ${pkg.version}`);
+    try {
+      await run("apt-get", ["download", `${pkg.name}=${pkg.version}`], { cwd: debDir, log: options.log });
+    } catch (e) {
+      throw new DemocdError(`could not download ${pkg.name} ${pkg.version}: ${(e as Error).message}`, {
+        hint: "check the network and apt's sources; run `apt-get update`",
+        debug: (e as DemocdError).debug,
+      });
+    }
+    if (!fs.existsSync(deb)) throw new DemocdError(`apt-get download did not produce ${deb}`);
+  }
+  const tmp = fs.mkdtempSync(path.join(pkgsDir, ".unpack-"));
+  try {
+    options.log?.progress(`unpacking ${pkg.name}`);
+    await run("dpkg-deb", ["-x", deb, tmp], { log: options.log });
+    await options.prepare?.(tmp);
+    fs.writeFileSync(path.join(tmp, ".complete"), `${pkg.name} ${pkg.version}\n`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir, deb, cached: false };
+}

@@ -1,0 +1,140 @@
+import { execa, type Options, type ResultPromise } from "execa";
+import { DemocdError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+
+/**
+ * The one door to external tools. Each tool democd runs is listed here with the
+ * Debian package that provides it, so a missing tool fails with the fix, and
+ * `doctor` can list them all.
+ */
+export const TOOLS = {
+  "apt-get": { pkg: "apt", why: "download Debian packages (verified by apt)" },
+  "apt-cache": { pkg: "apt", why: "resolve package versions" },
+  "dpkg-deb": { pkg: "dpkg", why: "unpack .deb files without installing them" },
+  depmod: { pkg: "kmod", why: "generate modules.dep for the kernel" },
+  tar: { pkg: "tar", why: "pack root.tar.gz reproducibly" },
+  gzip: { pkg: "gzip", why: "compress root.tar.gz" },
+  xz: { pkg: "xz-utils", why: "xz-compressed initrds" },
+  zstd: { pkg: "zstd", why: "zstd-compressed initrds" },
+  lz4: { pkg: "lz4", why: "lz4-compressed initrds (unpacking other tools' media)" },
+  openssl: { pkg: "openssl", why: "hash the root password (SHA-512 crypt)" },
+  xorriso: { pkg: "xorriso", why: "master and unpack ISO images" },
+  "grub-mkimage": { pkg: "grub-common", why: "make the GRUB BIOS and UEFI core images" },
+  mformat: { pkg: "mtools", why: "make the UEFI boot FAT image without root" },
+  mmd: { pkg: "mtools", why: "make directories in the FAT image" },
+  mcopy: { pkg: "mtools", why: "copy BOOTX64.EFI into the FAT image" },
+  "qemu-system-x86_64": { pkg: "qemu-system-x86", why: "boot the ISO" },
+} as const satisfies Record<string, { pkg: string; why: string }>;
+
+export type ToolName = keyof typeof TOOLS;
+
+/** Files a tool needs besides its binary (GRUB platform dirs, firmware). */
+export const TOOL_FILES = {
+  "grub i386-pc": { path: "/usr/lib/grub/i386-pc/moddep.lst", pkg: "grub-pc-bin" },
+  "grub x86_64-efi": { path: "/usr/lib/grub/x86_64-efi/moddep.lst", pkg: "grub-efi-amd64-bin" },
+  "OVMF firmware": { path: "/usr/share/ovmf/OVMF.fd", pkg: "ovmf" },
+} as const;
+
+const found = new Map<string, string | undefined>();
+
+/** The tool's path on PATH, or undefined. */
+export async function whichTool(name: string): Promise<string | undefined> {
+  if (!found.has(name)) {
+    const r = await execa("sh", ["-c", 'command -v "$1"', "sh", name], { reject: false });
+    found.set(name, r.exitCode === 0 ? r.stdout.trim() : undefined);
+  }
+  return found.get(name);
+}
+
+export async function requireTool(name: ToolName): Promise<void> {
+  if (!(await whichTool(name))) {
+    throw new DemocdError(`${name} is not installed`, { hint: `apt-get install ${TOOLS[name].pkg}` });
+  }
+}
+
+export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inputFile"> {
+  log?: Logger;
+  /** Called with each line the tool writes (stderr and stdout), for progress. */
+  onLine?: (line: string) => void;
+  /** Accept these exit codes as success. */
+  okCodes?: number[];
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * Run a tool: check it exists, log the command, keep its output in the log, and turn a
+ * failure into one readable line (the last thing the tool said).
+ */
+export async function run(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  await requireTool(tool);
+  const { log, onLine, okCodes = [0], ...execaOptions } = options;
+  log?.command([tool, ...args]);
+  const child = execa(tool, args, { ...execaOptions, reject: false, all: true, stripFinalNewline: false });
+  if (onLine) forEachLine(child, onLine);
+  const r = await child;
+  const all = typeof r.all === "string" ? r.all : "";
+  log?.record(all);
+  const exitCode = r.exitCode ?? -1;
+  if (!okCodes.includes(exitCode)) {
+    const why = r.signal ? `killed by ${r.signal}` : `exit ${exitCode}`;
+    throw new DemocdError(`${tool} failed (${why}): ${lastMeaningfulLine(all) || "no output"}`, {
+      debug: `$ ${tool} ${args.join(" ")}\n${all}`,
+    });
+  }
+  return { stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), exitCode };
+}
+
+function forEachLine(child: ResultPromise, onLine: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = "";
+    stream?.on("data", (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split(/\r?\n|\r/);
+      rest = lines.pop() ?? "";
+      lines.forEach(onLine);
+    });
+  }
+}
+
+/** The line that best explains a failure: the last non-empty one, preferring error-ish lines. */
+export function lastMeaningfulLine(output: string): string {
+  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const errorish = lines.filter((l) => /\b(error|fatal|failed|cannot|can't|unable|not found|no such|E:)/i.test(l));
+  return (errorish.at(-1) ?? lines.at(-1) ?? "").slice(0, 300);
+}
+
+/** Run a tool as a filter over bytes (compressors): stdin from `input`, stdout returned. */
+export async function runFilter(tool: ToolName, args: readonly string[], input: Buffer, log?: Logger): Promise<Buffer> {
+  await requireTool(tool);
+  log?.command([tool, ...args]);
+  const r = await execa(tool, args, { input, encoding: "buffer", reject: false });
+  if (r.exitCode !== 0) {
+    const err = Buffer.from(r.stderr ?? []).toString();
+    throw new DemocdError(`${tool} failed (exit ${r.exitCode}): ${lastMeaningfulLine(err) || "no output"}`, { debug: err });
+  }
+  return Buffer.from(r.stdout);
+}
+
+/** Run a program democd fetched itself (busybox from the cache): same logging and errors, no PATH lookup. */
+export async function runFetched(file: string, args: readonly string[], log?: Logger): Promise<string> {
+  log?.command([file, ...args]);
+  const r = await execa(file, args, { reject: false, all: true });
+  if (r.exitCode !== 0) {
+    throw new DemocdError(`${file} failed (exit ${r.exitCode}): ${lastMeaningfulLine(String(r.all ?? ""))}`, { debug: String(r.all ?? "") });
+  }
+  return String(r.stdout);
+}
+
+/** Start a long-running tool with piped stdio (QEMU); the caller drives it. */
+export type Spawned = ResultPromise<{ reject: false; stdin: "pipe"; stdout: "pipe"; stderr: "pipe"; buffer: false }>;
+
+/** Wrapped in an object: returning the child itself from an async function would await its exit. */
+export async function spawnTool(tool: ToolName, args: readonly string[], log?: Logger): Promise<{ child: Spawned }> {
+  await requireTool(tool);
+  log?.command([tool, ...args]);
+  return { child: execa(tool, args, { reject: false, stdin: "pipe", stdout: "pipe", stderr: "pipe", buffer: false }) };
+}

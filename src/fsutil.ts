@@ -1,0 +1,61 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/** Remove and recreate a directory the build owns. */
+export function freshDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * Mirror a tree by hard links (the cache's kernel modules into the usr tree cost no
+ * copy); falls back to copying across file systems. Symlinks are recreated as-is.
+ */
+export function linkTree(src: string, dest: string): number {
+  let files = 0;
+  const walk = (s: string, d: string) => {
+    fs.mkdirSync(d, { recursive: true });
+    fs.chmodSync(d, fs.statSync(s).mode & 0o7777);
+    for (const name of fs.readdirSync(s)) {
+      const sp = path.join(s, name);
+      const dp = path.join(d, name);
+      const st = fs.lstatSync(sp);
+      if (st.isDirectory()) walk(sp, dp);
+      else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(sp), dp);
+      else if (st.isFile()) {
+        try {
+          fs.linkSync(sp, dp);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EXDEV") throw e;
+          fs.copyFileSync(sp, dp);
+        }
+        files++;
+      }
+    }
+  };
+  walk(src, dest);
+  return files;
+}
+
+/** Write a file, creating its directory. */
+export function writeFile(file: string, data: string | Buffer, mode = 0o644): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, data, { mode });
+  fs.chmodSync(file, mode);
+}
+
+/** A relative symlink, replacing what is there. */
+export function symlink(target: string, at: string): void {
+  fs.mkdirSync(path.dirname(at), { recursive: true });
+  fs.rmSync(at, { force: true });
+  fs.symlinkSync(target, at);
+}
+
+/** Total size in bytes of the regular files under a directory. */
+export function treeSize(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
+  }
+  return total;
+}

@@ -1,0 +1,96 @@
+import fs from "node:fs";
+import path from "node:path";
+import { sha256 } from "../context.ts";
+import { DemocdError } from "../errors.ts";
+import { TOOL_FILES, run } from "../exec.ts";
+import type { Logger } from "../log.ts";
+
+/** Found first thing by both core images: the medium's root and GRUB's prefix. */
+export const EARLY_CONFIG = "search --no-floppy --set=root --file /democd/id\nset prefix=($root)/boot/grub\n";
+
+const COMMON_MODULES = [
+  "iso9660", "part_msdos", "part_gpt", "fat", "search", "search_fs_file", "search_fs_uuid", "configfile", "normal",
+  "echo", "test", "serial", "terminal", "multiboot2", "linux", "gzio", "all_video", "boot",
+];
+export const BIOS_MODULES = ["biosdisk", ...COMMON_MODULES];
+export const EFI_MODULES = [...COMMON_MODULES, "efi_gop", "efi_uga"];
+
+export const GRUB_LIB = "/usr/lib/grub";
+export const BIOS_PLATFORM = "i386-pc";
+export const EFI_PLATFORM = "x86_64-efi";
+
+export interface GrubImages {
+  /** BIOS El Torito boot image (cdboot + core). */
+  eltorito: string;
+  /** UEFI El Torito image: a FAT file system holding EFI/BOOT/BOOTX64.EFI. */
+  efiImg: string;
+  /** The hybrid MBR boot code for USB sticks. */
+  mbr: string;
+  grubVersion: string;
+}
+
+export function grubMkimageArgs(format: "i386-pc-eltorito" | "x86_64-efi", out: string, config: string, modules: readonly string[]): string[] {
+  const platform = format === "x86_64-efi" ? EFI_PLATFORM : BIOS_PLATFORM;
+  return ["--directory", path.join(GRUB_LIB, platform), "--format", format, "--prefix", "/boot/grub", "--config", config, "--output", out, ...modules];
+}
+
+function requirePlatform(name: keyof typeof TOOL_FILES): void {
+  const f = TOOL_FILES[name];
+  if (!fs.existsSync(f.path)) throw new DemocdError(`${name} files are missing (${f.path})`, { hint: `apt-get install ${f.pkg}` });
+}
+
+/** The FAT image's size in KiB: the EFI binary plus room for FAT overhead, rounded up. */
+export function efiImageKiB(efiBytes: number): number {
+  return Math.ceil((efiBytes * 1.1 + 256 * 1024) / (1024 * 1024)) * 1024;
+}
+
+/**
+ * GRUB core images for BIOS and UEFI, cached by GRUB's version and what goes into them
+ * (they do not change from build to build).
+ */
+export async function makeGrubImages(cacheDir: string, log?: Logger): Promise<GrubImages> {
+  requirePlatform("grub i386-pc");
+  requirePlatform("grub x86_64-efi");
+  const { stdout } = await run("grub-mkimage", ["--version"], { log });
+  const grubVersion = stdout.trim().replace(/^.*\(GRUB\)\s*/, "");
+  const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, EFI_MODULES, v: 1 })).slice(0, 16);
+  const dir = path.join(cacheDir, "grub", `${grubVersion.replace(/[^\w.+-]/g, "_")}-${key}`);
+  const images: GrubImages = {
+    eltorito: path.join(dir, "eltorito.img"),
+    efiImg: path.join(dir, "efi.img"),
+    mbr: path.join(GRUB_LIB, BIOS_PLATFORM, "boot_hybrid.img"),
+    grubVersion,
+  };
+  if (fs.existsSync(path.join(dir, ".complete"))) return images;
+
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = fs.mkdtempSync(`${dir}.tmp-`);
+  try {
+    const cfg = path.join(tmp, "early.cfg");
+    fs.writeFileSync(cfg, EARLY_CONFIG);
+    const core = path.join(tmp, "core.img");
+    await run("grub-mkimage", grubMkimageArgs("i386-pc-eltorito", core, cfg, BIOS_MODULES), { log });
+    fs.renameSync(core, path.join(tmp, "eltorito.img"));
+    const efi = path.join(tmp, "BOOTX64.EFI");
+    await run("grub-mkimage", grubMkimageArgs("x86_64-efi", efi, cfg, EFI_MODULES), { log });
+    await makeEfiFat(path.join(tmp, "efi.img"), efi, log);
+    fs.writeFileSync(path.join(tmp, ".complete"), grubVersion + "\n");
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return images;
+}
+
+/** A FAT image with EFI/BOOT/BOOTX64.EFI, made by mtools (no mount, no root), fixed serial. */
+async function makeEfiFat(img: string, efiBinary: string, log?: Logger): Promise<void> {
+  const kib = efiImageKiB(fs.statSync(efiBinary).size);
+  fs.writeFileSync(img, Buffer.alloc(0));
+  fs.truncateSync(img, kib * 1024);
+  const env = { MTOOLS_SKIP_CHECK: "1" };
+  await run("mformat", ["-i", img, "-N", "DEC0CD00", "-v", "DEMOCD_EFI", "-T", String(kib * 2), "-h", "2", "-s", "32", "::"], { log, env });
+  await run("mmd", ["-i", img, "::/EFI", "::/EFI/BOOT"], { log, env });
+  await run("mcopy", ["-m", "-i", img, efiBinary, "::/EFI/BOOT/BOOTX64.EFI"], { log, env });
+}

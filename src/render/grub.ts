@@ -1,0 +1,61 @@
+import type { Config, EntryId } from "../config/schema.ts";
+import { ENTRY_IDS } from "../config/schema.ts";
+
+export interface MenuEntry {
+  id: EntryId;
+  title: string;
+  /** The key that boots this entry from the menu (also what `boot --entry` types). */
+  hotkey: string;
+  /** Xen command line; undefined for the bare-Linux entry. */
+  xen?: string;
+  linux: string;
+}
+
+export const ENTRY_HOTKEYS: Record<EntryId, string> = { xen: "x", "xen-ip": "i", "xen-safe": "s", linux: "l" };
+
+/**
+ * Xen 4.17's spellings for the safe-mode entry: no secondary CPUs, no ACPI, everything
+ * logged synchronously, no reboot on a crash. (Linux's own `nosmp` panics a PV dom0:
+ * Xen's dom0_max_vcpus=1 is the way.)
+ */
+export const XEN_SAFE_ARGS = "nosmp dom0_max_vcpus=1 acpi=off loglvl=all guest_loglvl=all sync_console noreboot";
+
+export interface GrubVars {
+  version: string;
+  kernelVersion: string;
+  xenVersion: string;
+  serialSpeed: number;
+  timeout: number;
+  defaultEntry: string;
+  entries: MenuEntry[];
+}
+
+const join = (...parts: string[]) => parts.map((p) => p.trim()).filter(Boolean).join(" ");
+
+export function menuEntries(config: Config, kernelVersion: string): MenuEntry[] {
+  const b = config.boot;
+  const xen = join(`dom0_mem=${b.dom0Mem}`, `console=com1,vga com1=${b.serialSpeed},8n1`, b.xenArgs);
+  const dom0 = join("console=tty0 console=hvc0", b.linuxArgs);
+  const bare = join(`console=tty0 console=ttyS0,${b.serialSpeed}n8`, b.linuxArgs);
+  const kv = kernelVersion;
+  return [
+    { id: "xen", title: `Xen / Linux ${kv}`, hotkey: ENTRY_HOTKEYS.xen, xen, linux: dom0 },
+    { id: "xen-ip", title: `Xen / Linux ${kv} (command-line IP configuration)`, hotkey: ENTRY_HOTKEYS["xen-ip"], xen, linux: join(dom0, `ip=${b.ip}`) },
+    { id: "xen-safe", title: `Xen / Linux ${kv} (safe mode)`, hotkey: ENTRY_HOTKEYS["xen-safe"], xen: join(xen, XEN_SAFE_ARGS), linux: join(dom0, "loglevel=7") },
+    { id: "linux", title: `Linux ${kv} (no hypervisor)`, hotkey: ENTRY_HOTKEYS.linux, linux: bare },
+  ];
+}
+
+export function grubVars(config: Config, kernelVersion: string, xenVersion: string): GrubVars {
+  return {
+    version: config.version,
+    kernelVersion,
+    xenVersion,
+    serialSpeed: config.boot.serialSpeed,
+    timeout: config.boot.timeout,
+    defaultEntry: config.boot.default,
+    entries: menuEntries(config, kernelVersion),
+  };
+}
+
+export { ENTRY_IDS };

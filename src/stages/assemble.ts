@@ -1,0 +1,59 @@
+import fs from "node:fs";
+import path from "node:path";
+import { busyboxApplets, installBusybox } from "../busybox.ts";
+import { need, type BuildContext } from "../context.ts";
+import { DemocdError } from "../errors.ts";
+import { freshDir, linkTree } from "../fsutil.ts";
+import { MEDIA_MODULES, NET_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
+import { overlayTree } from "../overlay.ts";
+
+/** rootpatch/ over the root: the profile's (and the user's) changes to the distribution's files. */
+export function overlayRootpatch(ctx: BuildContext): number {
+  return overlayTree(path.join(ctx.config.profileDir, "rootpatch"), ctx.paths.root, { label: "rootpatch" });
+}
+
+/** The full module tree on the medium (/usr/lib/modules), hard-linked from the cache. */
+export function installKernelModules(ctx: BuildContext): number {
+  const k = need(ctx.components, "components").kernel;
+  return linkTree(k.modulesDir, path.join(ctx.paths.usr, "lib", "modules", k.release));
+}
+
+/** The initrd tree: the profile's irtree/, busybox, and the module closure that finds the medium. */
+export async function assembleIrtree(ctx: BuildContext): Promise<{ modules: number }> {
+  const c = need(ctx.components, "components");
+  const ir = ctx.paths.irtree;
+  freshDir(ir);
+  for (const d of ["dev", "proc", "sys", "newroot", "media", "etc", "tmp"]) fs.mkdirSync(path.join(ir, d), { recursive: true });
+  overlayTree(path.join(ctx.config.profileDir, "irtree"), ir, { label: "irtree" });
+  installBusybox(c.busybox.binary, await busyboxApplets(c.busybox.binary, ctx.log), ir, false);
+
+  const kdir = c.kernel.modulesDir;
+  const modules = parseModulesDep(fs.readFileSync(path.join(kdir, "modules.dep"), "utf8"));
+  const builtinFile = path.join(kdir, "modules.builtin");
+  const builtin = parseModulesBuiltin(fs.existsSync(builtinFile) ? fs.readFileSync(builtinFile, "utf8") : "");
+  const closure = moduleClosure(modules, builtin, [...MEDIA_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]);
+  const missingExtras = closure.missing.filter((m) => ctx.config.initrd.extraModules.some((e) => e.replace(/-/g, "_") === m));
+  if (missingExtras.length) {
+    throw new DemocdError(`initrd.extraModules: kernel ${c.kernel.release} has no module ${missingExtras.join(", ")}`, { hint: "check the name with modinfo, or drop it" });
+  }
+  if (closure.missing.length) ctx.log.warn(`kernel ${c.kernel.release} lacks ${closure.missing.join(", ")}; the initrd goes without`);
+
+  const irModules = path.join(ir, "lib", "modules", c.kernel.release);
+  for (const m of closure.load) {
+    fs.mkdirSync(path.dirname(path.join(irModules, m.path)), { recursive: true });
+    fs.copyFileSync(path.join(kdir, m.path), path.join(irModules, m.path));
+  }
+  fs.writeFileSync(path.join(irModules, "modules.dep"), renderModulesDep(closure.load));
+  ctx.initrdModules = closure.load.map((m) => m.path);
+  return { modules: closure.load.length };
+}
+
+/** Kernel and hypervisor into the medium's /boot. */
+export function installBootFiles(ctx: BuildContext): void {
+  const c = need(ctx.components, "components");
+  freshDir(ctx.paths.work);
+  fs.mkdirSync(path.join(ctx.paths.boot, "grub"), { recursive: true });
+  fs.mkdirSync(ctx.paths.democd, { recursive: true });
+  fs.copyFileSync(c.kernel.vmlinuz, path.join(ctx.paths.boot, "vmlinuz"));
+  fs.copyFileSync(c.xen.xenGz, path.join(ctx.paths.boot, "xen.gz"));
+}

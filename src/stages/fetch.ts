@@ -1,0 +1,53 @@
+import fs from "node:fs";
+import path from "node:path";
+import { DemocdError } from "../errors.ts";
+import { run } from "../exec.ts";
+import { fetchPackage, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
+import type { BuildContext, Components } from "../context.ts";
+
+/** The one kernel release an unpacked linux-image package holds. */
+export function kernelRelease(pkgDir: string): string {
+  const modules = path.join(pkgDir, "lib", "modules");
+  const releases = fs.existsSync(modules) ? fs.readdirSync(modules) : [];
+  if (releases.length !== 1) throw new DemocdError(`expected one kernel release under ${modules}, found ${releases.length}`);
+  return releases[0];
+}
+
+/** Debian's kernel package ships no modules.dep: make it before the tree is cached. */
+async function prepareKernel(dir: string, ctx: BuildContext): Promise<void> {
+  const release = kernelRelease(dir);
+  if (!fs.existsSync(path.join(dir, "lib", "modules", release, "modules.dep"))) {
+    await run("depmod", ["-b", dir, release], { log: ctx.log });
+  }
+}
+
+/** Kernel, hypervisor and busybox from Debian's archive, by exact name and version, cached by version. */
+export async function fetchComponents(ctx: BuildContext): Promise<Components> {
+  const { packages } = ctx.config;
+  const cache = ctx.paths.cache;
+  const log = ctx.log;
+  const [kpkg, xpkg, bpkg] = await Promise.all([
+    resolveKernelPackage(packages.kernel.name, packages.kernel.version, log),
+    resolvePackage(packages.xen.name, packages.xen.version, log),
+    resolvePackage(packages.busybox.name, packages.busybox.version, log),
+  ]);
+
+  const k = await fetchPackage(kpkg, cache, { log, prepare: (dir) => prepareKernel(dir, ctx) });
+  const release = kernelRelease(k.dir);
+  const vmlinuz = path.join(k.dir, "boot", `vmlinuz-${release}`);
+  if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${kpkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
+
+  const x = await fetchPackage(xpkg, cache, { log });
+  const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
+  if (!xenGz) throw new DemocdError(`${xpkg.name} has no /boot/xen-*.gz`, { hint: "choose a xen-hypervisor-* package" });
+
+  const b = await fetchPackage(bpkg, cache, { log });
+  const binary = path.join(b.dir, "bin", "busybox");
+  if (!fs.existsSync(binary)) throw new DemocdError(`${bpkg.name} has no /bin/busybox`, { hint: "use busybox-static" });
+
+  return {
+    kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release) },
+    xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz) },
+    busybox: { pkg: bpkg, dir: b.dir, binary },
+  };
+}

@@ -1,0 +1,67 @@
+import fs from "node:fs";
+import path from "node:path";
+import { busyboxApplets, installBusybox } from "../busybox.ts";
+import { need, sha256, type BuildContext } from "../context.ts";
+import { freshDir, symlink } from "../fsutil.ts";
+import { overlayTree } from "../overlay.ts";
+import { DEMO_ROOT_PASSWORD, hashPassword, saltFrom } from "../password.ts";
+import { renderText } from "../render/ejs.ts";
+
+/** Top-level directories of the mutable root, with their modes. */
+const ROOT_DIRS: [string, number][] = [
+  ["dev", 0o755], ["proc", 0o555], ["sys", 0o555], ["run", 0o755], ["tmp", 0o1777], ["root", 0o700],
+  ["home", 0o755], ["mnt", 0o755], ["media", 0o755], ["usr", 0o755], ["etc", 0o755],
+  ["var", 0o755], ["var/log", 0o755], ["var/tmp", 0o1777], ["var/run", 0o755],
+];
+
+/** Merged /usr: the root's bin, sbin, lib point into the medium. */
+export const MERGED_USR_LINKS = ["bin", "sbin", "lib", "lib64"];
+
+/** Variables every root template sees. */
+export function rootTemplateVars(ctx: BuildContext): Record<string, unknown> {
+  const c = need(ctx.components, "components");
+  return {
+    version: ctx.config.version,
+    builder: ctx.config.builder,
+    hostname: ctx.config.hostname,
+    serialSpeed: ctx.config.boot.serialSpeed,
+    kernelVersion: c.kernel.release,
+    xenVersion: c.xen.release,
+    buildDate: new Date(ctx.sourceDateEpoch * 1000).toISOString().slice(0, 10),
+    rootPasswordHash: need(ctx.rootPasswordHash, "rootPasswordHash"),
+    passwordChangedDays: Math.floor(ctx.sourceDateEpoch / 86400),
+  };
+}
+
+/** The minimal profile: a busybox userland on the medium and a small /etc in the root. */
+export async function makeMinimalRoot(ctx: BuildContext): Promise<void> {
+  const { root, usr } = ctx.paths;
+  const c = need(ctx.components, "components");
+  freshDir(root);
+  freshDir(usr);
+
+  if (ctx.config.rootPassword === undefined) {
+    ctx.log.warn(`no --root-password given: root's password is the documented demo default "${DEMO_ROOT_PASSWORD}"`);
+  }
+  const salt = saltFrom(sha256(`${ctx.config.hostname}\0${ctx.config.version}\0${ctx.sourceDateEpoch}`));
+  ctx.rootPasswordHash = await hashPassword(ctx.config.rootPassword ?? DEMO_ROOT_PASSWORD, salt, ctx.log);
+
+  const applets = await busyboxApplets(c.busybox.binary, ctx.log);
+  installBusybox(c.busybox.binary, applets, usr, true);
+
+  for (const [dir, mode] of ROOT_DIRS) {
+    fs.mkdirSync(path.join(root, dir), { recursive: true });
+    fs.chmodSync(path.join(root, dir), mode);
+  }
+  for (const link of MERGED_USR_LINKS) {
+    if (link === "lib64" && !fs.existsSync(path.join(usr, "lib64"))) continue;
+    symlink(`usr/${link}`, path.join(root, link));
+  }
+
+  const vars = rootTemplateVars(ctx);
+  const profileTemplates = path.join(ctx.config.profileDir, "templates", ctx.config.profile);
+  const render = (rel: string, text: string) => renderText(text, vars, `${profileTemplates}/${rel}.ejs`);
+  overlayTree(path.join(profileTemplates, "usr"), usr, { render, label: "templates/minimal/usr" });
+  overlayTree(path.join(profileTemplates, "root"), root, { render, label: "templates/minimal/root" });
+  fs.chmodSync(path.join(root, "etc", "shadow"), 0o600);
+}
