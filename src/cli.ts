@@ -17,9 +17,8 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     .description("fetch components, assemble the trees and master the ISO")
     .option("--config <file>", "JSON config file (all keys optional)");
   for (const s of SETTINGS) {
-    const opt = new Option(s.flag, s.help);
-    if (s.default !== undefined && s.kind !== "list" && s.key !== "profileDir" && s.key !== "buildDir") opt.default(undefined, String(s.default));
-    buildCmd.addOption(opt);
+    const shown = s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0) ? ` (default: ${s.default})` : "";
+    buildCmd.addOption(new Option(s.flag, s.help + shown));
   }
   buildCmd.action(async (opts: Record<string, unknown>) => {
     const config = loadConfig({ file: opts.config as string | undefined, cli: opts });

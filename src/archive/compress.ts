@@ -12,7 +12,7 @@ export async function compress(data: Buffer, kind: Compression, log?: Logger): P
     case "none":
       return data;
     case "gzip":
-      return zlib.gzipSync(data, { level: 9 });
+      return zlib.gzipSync(data, { level: 6 });
     case "zstd":
       return runFilter("zstd", ["-q", "-19", "-c", "-"], data, log);
     case "xz":

@@ -124,8 +124,20 @@ export class QemuSession {
     return this.transcript.slice(-chars);
   }
 
+  /** Type raw bytes at once (interactive use: the user types at human speed). */
   send(text: string): void {
     this.child.stdin?.write(text);
+  }
+
+  /**
+   * Type a line in small chunks: Xen's console input ring drops characters when a long
+   * line arrives at once.
+   */
+  async type(text: string): Promise<void> {
+    for (let i = 0; i < text.length; i += 16) {
+      this.send(text.slice(i, i + 16));
+      await new Promise((r) => setTimeout(r, 30));
+    }
   }
 
   /** Wait for GRUB's menu and press the entry's hotkey. */
@@ -137,9 +149,9 @@ export class QemuSession {
   async login(user: string, password: string, timeoutS: number): Promise<void> {
     await this.waitFor(/login: $|login: /m, timeoutS);
     await new Promise((r) => setTimeout(r, 500));
-    this.send(user + "\n");
+    await this.type(user + "\n");
     await this.waitFor(/Password: ?/, 60);
-    this.send(password + "\n");
+    await this.type(password + "\n");
     await this.shell("true", 60);
   }
 
@@ -149,7 +161,7 @@ export class QemuSession {
   async shell(command: string, timeoutS = 60): Promise<string> {
     const n = ++this.seq;
     // The markers are split in what is typed, so the echo of the command never matches.
-    this.send(`echo "@@B""${n}@@"; ${command}; echo "@@E""${n}@@"\n`);
+    await this.type(`echo "@@B""${n}@@"; ${command}; echo "@@E""${n}@@"\n`);
     await this.waitFor(`@@B${n}@@`, timeoutS);
     const start = this.cursor;
     await this.waitFor(`@@E${n}@@`, timeoutS);

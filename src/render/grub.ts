@@ -14,11 +14,14 @@ export interface MenuEntry {
 export const ENTRY_HOTKEYS: Record<EntryId, string> = { xen: "x", "xen-ip": "i", "xen-safe": "s", linux: "l" };
 
 /**
- * Xen 4.17's spellings for the safe-mode entry: no secondary CPUs, no ACPI, everything
- * logged synchronously, no reboot on a crash. (Linux's own `nosmp` panics a PV dom0:
- * Xen's dom0_max_vcpus=1 is the way.)
+ * Xen 4.17's spellings for the safe-mode entry: no secondary CPUs, everything logged
+ * synchronously, no reboot on a crash. Linux's own `nosmp` panics a PV dom0, so Xen's
+ * dom0_max_vcpus=1 does that job. No `acpi=off`: measured here, Xen 4.17 faults in its
+ * MP-table parser with it under SeaBIOS, and under OVMF dom0's hvc console then loses
+ * its IRQ to the RTC (as it does with Linux's acpi=off) — the entry would never boot.
+ * Hardware that needs it can add it with --xen-args.
  */
-export const XEN_SAFE_ARGS = "nosmp dom0_max_vcpus=1 acpi=off loglvl=all guest_loglvl=all sync_console noreboot";
+export const XEN_SAFE_ARGS = "nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot";
 
 export interface GrubVars {
   version: string;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what democd needs on a Debian 12 machine (run as root), then its npm packages.
+# The host tools are only used, never the components: Xen, Linux and busybox are fetched
+# by apt-get download and unpacked into build/cache, not installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Keep in step with TOOLS/TOOL_FILES in src/exec.ts (test/unit/setup.test.ts checks).
+APT_PACKAGES=(
+  apt dpkg kmod tar gzip xz-utils zstd lz4 openssl cpio
+  xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
+  qemu-system-x86 ovmf
+  shellcheck
+)
+
+if [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}"
+else
+  missing=$(dpkg-query -W -f '${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null | awk '$4 != "installed" {print $1}' || true)
+  if [ -n "$missing" ]; then
+    echo "setup: not root, cannot install: $missing (run as root, or: sudo apt-get install $missing)" >&2
+    exit 1
+  fi
+fi
+npm ci --no-audit --no-fund

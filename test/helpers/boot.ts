@@ -1,0 +1,38 @@
+import fs from "node:fs";
+import path from "node:path";
+import { QemuSession, type Firmware } from "../../src/boot/qemu.ts";
+import type { EntryId } from "../../src/config/schema.ts";
+import { TEST_BUILD_DIR, TEST_PASSWORD } from "./paths.ts";
+
+/** Give boots room: a loaded 2-core machine boots 2-3x slower than an idle one. */
+export const LOGIN_TIMEOUT_S = Number(process.env.DEMOCD_LOGIN_TIMEOUT ?? 400);
+
+/**
+ * Boot a GRUB entry in real QEMU with real firmware, log in on the serial console and
+ * hand the session to the test. The console transcript is kept under build/test/.
+ */
+export async function withLoggedInBoot<T>(
+  iso: string,
+  entry: EntryId,
+  firmware: Firmware,
+  fn: (s: QemuSession, loginSeconds: number) => Promise<T>,
+  options: { memoryMb?: number; usb?: boolean } = {},
+): Promise<T> {
+  const transcript = path.join(TEST_BUILD_DIR, "consoles", `${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
+  fs.mkdirSync(path.dirname(transcript), { recursive: true });
+  const s = await QemuSession.start({ iso, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg", usb: options.usb }, { transcriptFile: transcript });
+  try {
+    await s.selectEntry(entry);
+    await s.login("root", TEST_PASSWORD, LOGIN_TIMEOUT_S);
+    const loginSeconds = s.elapsed();
+    process.stderr.write(`  ${entry}/${firmware}${options.usb ? "/usb" : ""}: login after ${loginSeconds.toFixed(1)}s\n`);
+    return await fn(s, loginSeconds);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- console tail (${transcript}) ---\n${s.tail(2500)}`);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** The mount table lines for / and /usr as "mountpoint fstype". */
+export const MOUNTS_CMD = `awk '$2=="/"||$2=="/usr"{print $2" "$3}' /proc/mounts`;

@@ -1,0 +1,110 @@
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { execa } from "execa";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { readCpio } from "../../src/archive/cpio.ts";
+import { listTar } from "../../src/archive/tar.ts";
+import { extractFromIso, listIso, xorrisoReport } from "../helpers/iso.ts";
+import { TEST_PASSWORD } from "../helpers/paths.ts";
+import { needTools } from "../helpers/tools.ts";
+
+const iso = inject("isoPath");
+let files: string[];
+let extracted: string;
+
+beforeAll(async () => {
+  await needTools("xorriso", "tar", "cpio");
+  files = await listIso(iso);
+  extracted = await extractFromIso(iso, ["/democd", "/boot/initrd.img", "/boot/grub/grub.cfg"]);
+});
+
+describe("the mastered ISO", () => {
+  it("boots from CD on BIOS and UEFI (El Torito platforms 0x00 and 0xef)", async () => {
+    const report = await xorrisoReport(iso, "-report_el_torito");
+    expect(report).toMatch(/El Torito boot img :\s+1\s+BIOS\s+y\s+none/);
+    expect(report).toMatch(/El Torito boot img :\s+2\s+UEFI\s+y\s+none/);
+    expect(report).toMatch(/El Torito img path :\s+1\s+\/boot\/grub\/eltorito\.img/);
+    expect(report).toMatch(/El Torito img path :\s+2\s+\/boot\/grub\/efi\.img/);
+  });
+
+  it("boots from a USB stick: hybrid MBR with GRUB's boot code and a GPT EFI partition", async () => {
+    const report = await xorrisoReport(iso, "-report_system_area");
+    expect(report).toMatch(/System area options: 0x00000201/); // GRUB2 MBR + protective label
+    expect(report).toMatch(/MBR partition\s*:\s+1\s+0x80|MBR partition\s*:\s+1\s+0x00/);
+    expect(report).toMatch(/GPT type GUID\s*:\s+\d+\s+28732ac11ff8d211ba4b00a0c93ec93b/); // EFI system partition
+    const head = Buffer.alloc(512);
+    const fd = fs.openSync(iso, "r");
+    fs.readSync(fd, head, 0, 512, 0);
+    fs.closeSync(fd);
+    expect(head.readUInt16LE(510)).toBe(0xaa55);
+  });
+
+  it("holds the medium's files: usr tree at the top, /boot and /democd", () => {
+    for (const f of ["/boot/xen.gz", "/boot/vmlinuz", "/boot/initrd.img", "/boot/grub/grub.cfg", "/boot/grub/i386-pc/normal.mod", "/boot/grub/x86_64-efi/normal.mod", "/democd/root.tar.gz", "/democd/build.json", "/democd/id", "/bin/busybox", "/sbin/democd-getty"]) {
+      expect(files.some((l) => l.endsWith(` ${f}`) || l.endsWith(`'${f}'`)), f).toBe(true);
+    }
+    expect(files.some((l) => /\/lib\/modules\/[^/]+\/kernel\/fs\/isofs\/isofs\.ko/.test(l))).toBe(true);
+    expect(files.filter((l) => /\.ko'?$/.test(l)).length).toBeGreaterThan(3000);
+  });
+
+  it("records what it was built from in /democd/build.json, and no password", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(extracted, "democd/build.json"), "utf8"));
+    expect(manifest.version).toBe("9.9-test");
+    expect(manifest.builder).toBe("democd-tests");
+    expect(manifest.components.kernel.package).toMatch(/^linux-image-\d.*-amd64$/);
+    expect(manifest.components.xen.package).toBe("xen-hypervisor-4.17-amd64");
+    expect(manifest.components.busybox.version).toBeTruthy();
+    expect(manifest.config.boot.default).toBe("xen");
+    expect(fs.readFileSync(path.join(extracted, "democd/id"), "utf8").trim()).toBe(manifest.id);
+    expect(JSON.stringify(manifest)).not.toContain(TEST_PASSWORD);
+  });
+
+  it("has a root.tar.gz with the merged-/usr links, owned by root, and only a hashed password", async () => {
+    const tarball = path.join(extracted, "democd/root.tar.gz");
+    const lines = await listTar(tarball);
+    const byName = new Map(lines.map((l) => [l.split(/\s+/).slice(5).join(" "), l]));
+    for (const link of ["./bin -> usr/bin", "./sbin -> usr/sbin", "./lib -> usr/lib"]) expect(byName.has(link), link).toBe(true);
+    expect(lines.every((l) => l.split(/\s+/)[1] === "0/0")).toBe(true);
+    expect(byName.get("./etc/shadow")).toMatch(/^-rw------- /);
+    expect(byName.get("./tmp/")).toMatch(/^drwxrwxrwt /);
+    const shadow = (await execa("tar", ["-xOzf", tarball, "./etc/shadow"])).stdout;
+    expect(shadow).toMatch(/^root:\$6\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{86}:/);
+    const all = zlib.gunzipSync(fs.readFileSync(tarball));
+    expect(all.includes(Buffer.from(TEST_PASSWORD))).toBe(false);
+  });
+
+  it("never stores the plain-text password anywhere on the medium", async () => {
+    const r = await execa("grep", ["-c", "-a", "-F", TEST_PASSWORD, iso], { reject: false });
+    expect(r.stdout.trim()).toBe("0");
+  });
+
+  it("has an initrd (gzip'd newc cpio) with busybox, /linuxrc as /init, the module closure and a console", async () => {
+    const initrd = fs.readFileSync(path.join(extracted, "boot/initrd.img"));
+    expect(initrd.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const { entries } = readCpio(zlib.gunzipSync(initrd));
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    expect(byName.get("linuxrc")?.perm).toBe(0o755);
+    expect(byName.get("init")?.type).toBe("symlink");
+    expect(byName.get("init")?.data.toString()).toBe("linuxrc");
+    expect(byName.get("bin/busybox")?.type).toBe("file");
+    expect(byName.get("bin/sh")?.type).toBe("symlink");
+    expect(byName.get("dev/console")).toMatchObject({ type: "char", rdevMajor: 5, rdevMinor: 1 });
+    const kos = entries.filter((e) => e.name.endsWith(".ko")).map((e) => path.basename(e.name));
+    for (const m of ["isofs.ko", "sr_mod.ko", "ata_piix.ko", "ahci.ko", "virtio_blk.ko", "xen-blkfront.ko", "usb-storage.ko", "e1000.ko"]) expect(kos).toContain(m);
+    expect(entries.every((e) => e.uid === 0 && e.gid === 0)).toBe(true);
+    // GNU cpio agrees with our reader.
+    const gnu = await execa("cpio", ["-t", "--quiet"], { input: zlib.gunzipSync(initrd) });
+    expect(gnu.stdout.split("\n").sort()).toEqual(entries.map((e) => e.name).sort());
+  });
+
+  it("has a grub.cfg with the four entries", () => {
+    const cfg = fs.readFileSync(path.join(extracted, "boot/grub/grub.cfg"), "utf8");
+    expect([...cfg.matchAll(/^menuentry '([^']+)'/gm)].map((m) => m[1].replace(/\d[\w.-]*-amd64/, "K"))).toEqual([
+      "Xen / Linux K",
+      "Xen / Linux K (command-line IP configuration)",
+      "Xen / Linux K (safe mode)",
+      "Linux K (no hypervisor)",
+    ]);
+  });
+});

@@ -1,0 +1,88 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig, publicConfig } from "../../../src/config/load.ts";
+import { DemocdError } from "../../../src/errors.ts";
+
+function errorOf(fn: () => unknown): DemocdError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DemocdError) return e;
+    throw e;
+  }
+  throw new Error("expected a DemocdError");
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "democd-config-"));
+
+describe("config", () => {
+  it("resolves every setting from defaults when nothing is given", () => {
+    const c = loadConfig();
+    expect(c.version).toBe("1.0");
+    expect(c.profile).toBe("minimal");
+    expect(c.packages.kernel.name).toBe("linux-image-amd64");
+    expect(c.boot.default).toBe("xen");
+    expect(c.initrd.compression).toBe("gzip");
+    expect(c.out).toBe(path.join(c.buildDir, "democd-1.0.iso"));
+  });
+
+  it("layers defaults, config file, then flags", () => {
+    const dir = tmp();
+    const file = path.join(dir, "democd.json");
+    fs.writeFileSync(file, JSON.stringify({ version: "2.0", hostname: "fromfile", boot: { timeout: 9 } }));
+    const c = loadConfig({ file, cli: { hostname: "fromflag", dom0Mem: "1024M" } });
+    expect(c.version).toBe("2.0");
+    expect(c.hostname).toBe("fromflag");
+    expect(c.boot.timeout).toBe(9);
+    expect(c.boot.dom0Mem).toBe("1024M");
+    expect(c.boot.serialSpeed).toBe(115200);
+  });
+
+  it("reports every error at once, each as path: message", () => {
+    const dir = tmp();
+    const file = path.join(dir, "democd.json");
+    fs.writeFileSync(file, JSON.stringify({ boot: { timeout: -1, default: "windows" }, initrd: { compression: "lzma" }, colour: "blue" }));
+    const e = errorOf(() => loadConfig({ file, cli: { serialSpeed: "fast", hostname: "not a host" } }));
+    const lines = e.message.split("\n").slice(1).map((l) => l.trim());
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^--serial-speed: must be a whole number, got "fast"$/),
+        expect.stringMatching(/^hostname: must be a valid hostname$/),
+        expect.stringMatching(/^boot\.timeout: /),
+        expect.stringMatching(/^boot\.default: /),
+        expect.stringMatching(/^initrd\.compression: /),
+        expect.stringMatching(/^\(config\): .*colour/),
+      ]),
+    );
+    expect(lines).toHaveLength(6);
+    expect(e.message).toContain(file);
+  });
+
+  it("names an unreadable or malformed config file", () => {
+    const dir = tmp();
+    const bad = path.join(dir, "bad.json");
+    fs.writeFileSync(bad, "{ not json");
+    expect(errorOf(() => loadConfig({ file: bad })).message).toMatch(/bad\.json: not valid JSON/);
+    expect(errorOf(() => loadConfig({ file: path.join(dir, "missing.json") })).message).toMatch(/missing\.json: cannot read \(ENOENT\)/);
+  });
+
+  it("rejects an output in a missing directory and a rootpatch that is a file", () => {
+    const profile = tmp();
+    fs.writeFileSync(path.join(profile, "rootpatch"), "oops");
+    const e = errorOf(() => loadConfig({ cli: { out: "/nonexistent-dir/x.iso", profileDir: profile } }));
+    expect(e.message).toMatch(/out: directory \/nonexistent-dir does not exist/);
+    expect(e.message).toMatch(/rootpatch: .*rootpatch is not a directory/);
+  });
+
+  it("rejects kernel command lines that could break out of grub.cfg", () => {
+    expect(errorOf(() => loadConfig({ cli: { linuxArgs: "quiet'; reboot" } })).message).toMatch(/boot\.linuxArgs: must be a single line/);
+  });
+
+  it("never records the root password in the public config", () => {
+    const c = loadConfig({ cli: { rootPassword: "hunter2" } });
+    expect(c.rootPassword).toBe("hunter2");
+    expect(JSON.stringify(publicConfig(c))).not.toContain("hunter2");
+  });
+});

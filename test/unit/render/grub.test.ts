@@ -1,0 +1,79 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config/load.ts";
+import { renderFile } from "../../../src/render/ejs.ts";
+import { grubVars, menuEntries } from "../../../src/render/grub.ts";
+import { REPO } from "../../helpers/paths.ts";
+
+const config = loadConfig({ cli: { version: "1.0", builder: "tests", timeout: "7", ip: "192.0.2.10::192.0.2.1:255.255.255.0:demo:eth0:off" } });
+
+describe("grub.cfg", () => {
+  it("renders the four entries with serial and VGA terminals", () => {
+    const text = renderFile(path.join(REPO, "templates"), "grub.cfg.ejs", grubVars(config, "6.1.0-56-amd64", "4.17.7"));
+    expect(text).toMatchInlineSnapshot(`
+      "# democd 1.0 — rendered by democd; edit templates/grub.cfg.ejs, not this file.
+      search --no-floppy --set=root --file /democd/id
+      serial --unit=0 --speed=115200
+      terminal_input serial console
+      terminal_output serial console
+      if [ "\${grub_platform}" = "efi" ]; then
+        insmod efi_gop
+        insmod efi_uga
+      else
+        insmod vbe
+        insmod vga
+      fi
+      insmod all_video
+      set timeout=7
+      set default=xen
+
+      menuentry 'Xen / Linux 6.1.0-56-amd64' --id xen --hotkey=x {
+        echo 'Loading Xen 4.17.7 ...'
+        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1
+        echo 'Loading Linux 6.1.0-56-amd64 ...'
+        module2 /boot/vmlinuz console=tty0 console=hvc0
+        echo 'Loading initial ramdisk ...'
+        module2 --nounzip /boot/initrd.img
+      }
+
+      menuentry 'Xen / Linux 6.1.0-56-amd64 (command-line IP configuration)' --id xen-ip --hotkey=i {
+        echo 'Loading Xen 4.17.7 ...'
+        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1
+        echo 'Loading Linux 6.1.0-56-amd64 ...'
+        module2 /boot/vmlinuz console=tty0 console=hvc0 ip=192.0.2.10::192.0.2.1:255.255.255.0:demo:eth0:off
+        echo 'Loading initial ramdisk ...'
+        module2 --nounzip /boot/initrd.img
+      }
+
+      menuentry 'Xen / Linux 6.1.0-56-amd64 (safe mode)' --id xen-safe --hotkey=s {
+        echo 'Loading Xen 4.17.7 ...'
+        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot
+        echo 'Loading Linux 6.1.0-56-amd64 ...'
+        module2 /boot/vmlinuz console=tty0 console=hvc0 loglevel=7
+        echo 'Loading initial ramdisk ...'
+        module2 --nounzip /boot/initrd.img
+      }
+
+      menuentry 'Linux 6.1.0-56-amd64 (no hypervisor)' --id linux --hotkey=l {
+        echo 'Loading Linux 6.1.0-56-amd64 ...'
+        linux /boot/vmlinuz console=tty0 console=ttyS0,115200n8
+        echo 'Loading initial ramdisk ...'
+        initrd /boot/initrd.img
+      }
+      "
+    `);
+  });
+
+  it("carries the configured Xen and Linux command lines into every entry", () => {
+    const c = loadConfig({ cli: { xenArgs: "iommu=0", linuxArgs: "quiet", dom0Mem: "1024M" } });
+    for (const e of menuEntries(c, "6.1")) {
+      expect(e.linux).toContain("quiet");
+      if (e.xen) expect(e.xen).toMatch(/^dom0_mem=1024M .*iommu=0/);
+    }
+  });
+
+  it("makes the configured default entry GRUB's default", () => {
+    const c = loadConfig({ cli: { defaultEntry: "linux" } });
+    expect(grubVars(c, "6.1", "4.17").defaultEntry).toBe("linux");
+  });
+});

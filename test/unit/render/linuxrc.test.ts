@@ -1,0 +1,64 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { renderFile } from "../../../src/render/ejs.ts";
+import { REPO } from "../../helpers/paths.ts";
+import { needTools } from "../../helpers/tools.ts";
+
+const vars = {
+  version: "1.0",
+  mediaId: "democd-1.0-0123456789abcdef",
+  kernelVersion: "6.1.0-56-amd64",
+  mediaTimeout: 30,
+  tmpfsSize: "50%",
+  modules: ["kernel/drivers/cdrom/cdrom.ko", "kernel/fs/isofs/isofs.ko"],
+};
+const linuxrc = renderFile(path.join(REPO, "templates"), "linuxrc.ejs", vars);
+
+async function shellcheck(text: string): Promise<string> {
+  const r = await execa("shellcheck", ["-s", "sh", "-x", "-P", path.join(REPO, "irtree"), "-"], { input: text, reject: false, cwd: path.join(REPO, "irtree") });
+  return r.stdout + r.stderr;
+}
+
+describe("/linuxrc", () => {
+  beforeAll(() => needTools("shellcheck"));
+
+  it("bakes in the medium id, kernel, timeout, tmpfs size and module load order", () => {
+    expect(linuxrc).toContain("MEDIA_ID='democd-1.0-0123456789abcdef'");
+    expect(linuxrc).toContain("KVER='6.1.0-56-amd64'");
+    expect(linuxrc).toContain("MEDIA_TIMEOUT=30");
+    expect(linuxrc).toContain("TMPFS_SIZE='50%'");
+    expect(linuxrc).toContain("MODULES='kernel/drivers/cdrom/cdrom.ko kernel/fs/isofs/isofs.ko'");
+  });
+
+  it("honours the documented kernel parameters", () => {
+    for (const p of ["democd.media=*", "democd.tmpfs=*", "democd.timeout=*", "democd.shell", "ip=*"]) expect(linuxrc).toContain(`${p})`);
+  });
+
+  it("switches out of the initramfs with switch_root, passing init's arguments on", () => {
+    expect(linuxrc).toMatch(/exec switch_root "\$NEWROOT" \/sbin\/init "\$@"/);
+    expect(linuxrc).not.toMatch(/\bpivot_root\b/);
+  });
+
+  it("passes shellcheck, with the scripts it sources", async () => {
+    expect(await shellcheck(linuxrc)).toBe("");
+  });
+
+  it("the static initrd and profile scripts pass shellcheck too", async () => {
+    for (const f of ["irtree/lib/democd/ipconfig.sh", "irtree/lib/democd/udhcpc.sh", "templates/minimal/root/etc/init.d/rcS", "templates/minimal/usr/sbin/democd-getty"]) {
+      expect(await shellcheck(fs.readFileSync(path.join(REPO, f), "utf8")), f).toBe("");
+    }
+  });
+});
+
+describe("ipconfig.sh", () => {
+  it("turns a dotted netmask into a prefix length", async () => {
+    await needTools("sh");
+    const lib = path.join(REPO, "irtree/lib/democd/ipconfig.sh");
+    for (const [mask, bits] of [["255.255.0.0", "16"], ["255.255.255.0", "24"], ["255.255.255.252", "30"], ["0.0.0.0", "0"]]) {
+      const r = await execa("sh", ["-c", `. "$1"; netmask_bits "$2"`, "sh", lib, mask]);
+      expect(r.stdout, mask).toBe(bits);
+    }
+  });
+});
