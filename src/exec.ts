@@ -100,9 +100,12 @@ function forEachLine(child: ResultPromise, onLine: (line: string) => void): void
   }
 }
 
+/** Closing lines tools print after the real error, which explain nothing. */
+const BOILERPLATE = /Error is not recoverable|Exiting with failure status|exiting now|aborted by -abort_on|-return_with/i;
+
 /** The line that best explains a failure: the last non-empty one, preferring error-ish lines. */
 export function lastMeaningfulLine(output: string): string {
-  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = output.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !BOILERPLATE.test(l));
   const errorish = lines.filter((l) => /\b(error|fatal|failed|cannot|can't|unable|not found|no such|E:)/i.test(l));
   return (errorish.at(-1) ?? lines.at(-1) ?? "").slice(0, 300);
 }

@@ -37,10 +37,14 @@ export function linkTree(src: string, dest: string): number {
   return files;
 }
 
-/** Write a file, creating its directory. */
+/**
+ * Write a file as a new inode, creating its directory: an existing file is unlinked first,
+ * so a hard link (to the cache, to a user's unpacked tree) or a symlink is never written through.
+ */
 export function writeFile(file: string, data: string | Buffer, mode = 0o644): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, data, { mode });
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, data, { mode, flag: "wx" });
   fs.chmodSync(file, mode);
 }
 

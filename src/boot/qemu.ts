@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import { DemocdError } from "../errors.ts";
 import { TOOL_FILES, spawnTool, type Spawned } from "../exec.ts";
 import type { EntryId } from "../config/schema.ts";
@@ -60,8 +61,10 @@ export class QemuSession {
 
   private constructor(child: Spawned, private readonly echo?: NodeJS.WritableStream, private readonly transcriptFile?: string) {
     this.child = child;
+    // One decoder: a UTF-8 character split across two reads must not become two U+FFFDs.
+    const decoder = new StringDecoder("utf8");
     const onData = (chunk: Buffer) => {
-      const text = chunk.toString("utf8");
+      const text = decoder.write(chunk);
       this.transcript += stripAnsi(text);
       this.echo?.write(chunk);
       if (this.transcriptFile) fs.appendFileSync(this.transcriptFile, chunk);

@@ -14,8 +14,8 @@ export async function extractFromIso(iso: string, files: string[]): Promise<stri
 
 /** Every path on the ISO (Rock Ridge names). */
 export async function listIso(iso: string): Promise<string[]> {
-  const r = await execa("xorriso", ["-indev", iso, "-find", "/", "-exec", "lsdx"], { stderr: "ignore" });
-  return r.stdout.split("\n").filter(Boolean);
+  const r = await execa("xorriso", ["-indev", iso, "-find", "/"], { stderr: "ignore" });
+  return r.stdout.split("\n").filter(Boolean).map((l) => l.replace(/^'(.*)'$/, "$1").replace(/'\\''/g, "'"));
 }
 
 export async function xorrisoReport(iso: string, what: "-report_el_torito" | "-report_system_area"): Promise<string> {

@@ -42,10 +42,10 @@ describe("the mastered ISO", () => {
 
   it("holds the medium's files: usr tree at the top, /boot and /democd", () => {
     for (const f of ["/boot/xen.gz", "/boot/vmlinuz", "/boot/initrd.img", "/boot/grub/grub.cfg", "/boot/grub/i386-pc/normal.mod", "/boot/grub/x86_64-efi/normal.mod", "/democd/root.tar.gz", "/democd/build.json", "/democd/id", "/bin/busybox", "/sbin/democd-getty"]) {
-      expect(files.some((l) => l.endsWith(` ${f}`) || l.endsWith(`'${f}'`)), f).toBe(true);
+      expect(files, f).toContain(f);
     }
     expect(files.some((l) => /\/lib\/modules\/[^/]+\/kernel\/fs\/isofs\/isofs\.ko/.test(l))).toBe(true);
-    expect(files.filter((l) => /\.ko'?$/.test(l)).length).toBeGreaterThan(3000);
+    expect(files.filter((l) => l.endsWith(".ko")).length).toBeGreaterThan(3000);
   });
 
   it("records what it was built from in /democd/build.json, and no password", () => {

@@ -1,0 +1,89 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { REPO } from "../helpers/paths.ts";
+
+/** A scratch build dir sharing the real package cache, so no test downloads twice. */
+function scratch(): { dir: string; buildDir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-cli-"));
+  const buildDir = path.join(dir, "build");
+  fs.mkdirSync(buildDir);
+  fs.mkdirSync(path.join(REPO, "build/cache"), { recursive: true });
+  fs.symlinkSync(path.join(REPO, "build/cache"), path.join(buildDir, "cache"));
+  return { dir, buildDir };
+}
+
+async function democd(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return execa(process.execPath, ["--import", "tsx", path.join(REPO, "make.ts"), ...args], { cwd: REPO, reject: false, env, extendEnv: false });
+}
+
+function expectOneCleanError(r: { exitCode?: number; stderr: string }, pattern: RegExp) {
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  expect(r.stderr).not.toMatch(/internal error/);
+}
+
+const leftovers = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".iso") || f.includes(".tmp-"));
+
+describe("bad input gives one clear line, exit 1 and no partial ISO", () => {
+  it("a missing host tool names the apt package", async () => {
+    const { dir, buildDir } = scratch();
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.symlinkSync(process.execPath, path.join(bin, "node"));
+    fs.symlinkSync("/bin/sh", path.join(bin, "sh"));
+    const r = await democd(["build", "--build-dir", buildDir, "--out", path.join(dir, "x.iso")], { PATH: bin, HOME: dir });
+    expectOneCleanError(r, /^democd: error: apt-cache is not installed \(apt-get install apt\)$/m);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it("an unknown package version names the package and how to list versions", async () => {
+    const { dir, buildDir } = scratch();
+    const r = await democd(["build", "--build-dir", buildDir, "--kernel-version", "0.0.0-nope", "--out", path.join(dir, "x.iso")]);
+    expectOneCleanError(r, /^democd: error: package linux-image-amd64 version 0\.0\.0-nope is not known to apt \(.*apt-cache policy linux-image-amd64/m);
+    expect(r.stderr.trim().split("\n").filter((l) => l.startsWith("democd:"))).toHaveLength(1);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it("bad config values are all reported at once", async () => {
+    const { dir, buildDir } = scratch();
+    const r = await democd(["build", "--build-dir", buildDir, "--timeout", "abc", "--initrd-compression", "lzma", "--dom0-mem", "lots", "--out", path.join(dir, "x.iso")]);
+    expectOneCleanError(r, /invalid configuration/);
+    expect(r.stderr).toMatch(/--timeout: must be a whole number, got "abc"/);
+    expect(r.stderr).toMatch(/initrd\.compression: /);
+    expect(r.stderr).toMatch(/boot\.dom0Mem: /);
+  });
+
+  it("an output path in a missing directory", async () => {
+    const { dir, buildDir } = scratch();
+    const r = await democd(["build", "--build-dir", buildDir, "--out", path.join(dir, "no/such/dir/x.iso")]);
+    expectOneCleanError(r, /out: directory .*no\/such\/dir does not exist/);
+  });
+
+  it("a rootpatch that is not a directory", async () => {
+    const { dir, buildDir } = scratch();
+    const profile = path.join(dir, "profile");
+    fs.cpSync(path.join(REPO, "templates"), path.join(profile, "templates"), { recursive: true });
+    fs.writeFileSync(path.join(profile, "rootpatch"), "not a directory");
+    const r = await democd(["build", "--build-dir", buildDir, "--profile-dir", profile, "--out", path.join(dir, "x.iso")]);
+    expectOneCleanError(r, /rootpatch: .*rootpatch is not a directory/);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it("a mastering failure leaves the previous ISO untouched and no temporary file", async () => {
+    const { dir, buildDir } = scratch();
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    // A xorriso that writes half an image and fails, the way a full disk would.
+    fs.writeFileSync(path.join(bin, "xorriso"), '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = -o ] && echo partial > "$2"; shift; done\necho "xorriso : FAILURE : No space left on device" >&2\nexit 5\n', { mode: 0o755 });
+    const out = path.join(dir, "x.iso");
+    fs.writeFileSync(out, "the user's previous ISO");
+    const r = await democd(["build", "--build-dir", buildDir, "--out", out], { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    expectOneCleanError(r, /^democd: error: xorriso failed \(exit 5\): xorriso : FAILURE : No space left on device$/m);
+    expect(fs.readFileSync(out, "utf8")).toBe("the user's previous ISO");
+    expect(fs.readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+});
