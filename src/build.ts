@@ -1,6 +1,7 @@
 import fs from "node:fs";
-import type { Config } from "./config/schema.ts";
+import type { Compression, Config } from "./config/schema.ts";
 import { buildPaths, sourceDateEpoch, type BuildContext } from "./context.ts";
+import { requireTools } from "./exec.ts";
 import { Logger } from "./log.ts";
 import { assembleIrtree, installBootFiles, installKernelModules, overlayRootpatch } from "./stages/assemble.ts";
 import { fetchComponents } from "./stages/fetch.ts";
@@ -8,6 +9,11 @@ import { masterIso } from "./stages/master.ts";
 import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
 import { renderBootFiles } from "./stages/render.ts";
 import { makeMinimalRoot } from "./stages/root.ts";
+
+/** The external compressor an initrd compression needs (gzip runs in-process). */
+export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
+  return c === "zstd" || c === "xz" || c === "lz4" ? [c] : [];
+}
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
@@ -22,8 +28,14 @@ export function createContext(config: Config, options: { verbose?: boolean; quie
 /** The build, as a script of stages over one context. */
 export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: string; bytes: number }> {
   const { log } = ctx;
-  ctx.components = await log.stage("fetch", () => fetchComponents(ctx), (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
-  await log.stage("root", () => makeMinimalRoot(ctx), () => `profile ${ctx.config.profile}`);
+  ctx.components = await log.stage("fetch", async () => {
+    await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");
+    return fetchComponents(ctx);
+  }, (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
+  await log.stage("root", async () => {
+    await requireTools("openssl");
+    return makeMinimalRoot(ctx);
+  }, () => `profile ${ctx.config.profile}`);
   await log.stage("assemble", async () => {
     const patched = overlayRootpatch(ctx);
     const modules = installKernelModules(ctx);
@@ -33,12 +45,16 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
   }, (s) => s);
   await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
   await log.stage("pack", async () => {
+    await requireTools("tar", "gzip", ...compressorTools(ctx.config.initrd.compression));
     const root = await packRoot(ctx);
     const initrd = await packInitrd(ctx);
     writeManifest(ctx);
     return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd)} (${ctx.config.initrd.compression})`;
   }, (s) => s);
-  const iso = await log.stage("master", () => masterIso(ctx), (r) => `${ctx.config.out} ${mb(r.bytes)}`);
+  const iso = await log.stage("master", async () => {
+    await requireTools("xorriso", "grub-mkimage", "mformat", "mmd", "mcopy");
+    return masterIso(ctx);
+  }, (r) => `${ctx.config.out} ${mb(r.bytes)}`);
   log.info(`stage times: ${log.timingSummary()}`);
   return { iso: ctx.config.out, ...iso };
 }

@@ -24,6 +24,7 @@ export const TOOLS = {
   mmd: { pkg: "mtools", why: "make directories in the FAT image" },
   mcopy: { pkg: "mtools", why: "copy BOOTX64.EFI into the FAT image" },
   "qemu-system-x86_64": { pkg: "qemu-system-x86", why: "boot the ISO" },
+  mknod: { pkg: "coreutils", why: "restore device nodes when unpacking as root" },
 } as const satisfies Record<string, { pkg: string; why: string }>;
 
 export type ToolName = keyof typeof TOOLS;
@@ -50,6 +51,11 @@ export async function requireTool(name: ToolName): Promise<void> {
   if (!(await whichTool(name))) {
     throw new DemocdError(`${name} is not installed`, { hint: `apt-get install ${TOOLS[name].pkg}` });
   }
+}
+
+/** A stage's tools, all checked before it starts: the first missing one is reported with its package. */
+export async function requireTools(...names: ToolName[]): Promise<void> {
+  for (const n of names) await requireTool(n);
 }
 
 export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inputFile"> {

@@ -17,5 +17,46 @@ export async function compress(data: Buffer, kind: Compression, log?: Logger): P
       return runFilter("zstd", ["-q", "-19", "-c", "-"], data, log);
     case "xz":
       return runFilter("xz", ["--check=crc32", "-9", "-c", "-"], data, log);
+    case "lz4":
+      // The kernel reads only lz4's legacy frame format.
+      return runFilter("lz4", ["-l", "-9", "-c", "-"], data, log);
+  }
+}
+
+/** What an initrd segment starts with. */
+export type Detected = Compression | "bzip2" | "lzma" | "unknown";
+
+export function detectCompression(b: Buffer): Detected {
+  const starts = (...bytes: number[]) => bytes.every((x, i) => b[i] === x);
+  if (b.subarray(0, 6).toString("latin1") === "070701" || b.subarray(0, 6).toString("latin1") === "070702") return "none";
+  if (starts(0x1f, 0x8b)) return "gzip";
+  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return "xz";
+  if (starts(0x28, 0xb5, 0x2f, 0xfd)) return "zstd";
+  if (starts(0x02, 0x21, 0x4c, 0x18) || starts(0x04, 0x22, 0x4d, 0x18)) return "lz4";
+  if (starts(0x42, 0x5a, 0x68)) return "bzip2";
+  if (starts(0x5d, 0x00, 0x00)) return "lzma";
+  return "unknown";
+}
+
+/** Decompress one initrd segment (trailing zero padding, as the kernel allows, is dropped first). */
+export async function decompress(data: Buffer, kind: Detected, log?: Logger): Promise<Buffer> {
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  const body = data.subarray(0, end);
+  switch (kind) {
+    case "none":
+      return data;
+    case "gzip":
+      return zlib.gunzipSync(body);
+    case "xz":
+      return runFilter("xz", ["-dc", "--single-stream"], body, log);
+    case "lzma":
+      return runFilter("xz", ["--format=lzma", "-dc"], body, log);
+    case "zstd":
+      return runFilter("zstd", ["-dc"], body, log);
+    case "lz4":
+      return runFilter("lz4", ["-dc"], body, log);
+    default:
+      throw new Error(`unsupported compression (${kind})`);
   }
 }

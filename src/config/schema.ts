@@ -5,7 +5,7 @@ export const ENTRY_IDS = ["xen", "xen-ip", "xen-safe", "linux"] as const;
 export type EntryId = (typeof ENTRY_IDS)[number];
 
 export const PROFILES = ["minimal"] as const;
-export const COMPRESSIONS = ["gzip", "zstd", "xz", "none"] as const;
+export const COMPRESSIONS = ["gzip", "zstd", "xz", "lz4", "none"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
 const packageRef = z

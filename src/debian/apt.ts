@@ -32,19 +32,20 @@ export function parseStanza(text: string): Record<string, string> {
 /** The exact package a name (and optional version) means to apt right now. */
 export async function resolvePackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
   const spec = version ? `${name}=${version}` : name;
+  const unknown = (debug?: string) =>
+    new DemocdError(`${version ? `package ${name} version ${version}` : `package ${name}`} is not known to apt`, {
+      hint: `check the name, run \`apt-cache policy ${name}\` for available versions, or \`apt-get update\``,
+      debug,
+    });
   let stdout: string;
   try {
     ({ stdout } = await run("apt-cache", ["show", "--no-all-versions", spec], { log }));
   } catch (e) {
-    const what = version ? `package ${name} version ${version}` : `package ${name}`;
-    throw new DemocdError(`${what} is not known to apt`, {
-      hint: `check the name, run \`apt-cache policy ${name}\` for available versions, or \`apt-get update\``,
-      debug: (e as DemocdError).debug,
-      cause: e,
-    });
+    throw unknown((e as DemocdError).debug);
   }
+  // apt-cache answers an unknown version with exit 0 and no record.
   const f = parseStanza(stdout);
-  if (!f.Package || !f.Version) throw new DemocdError(`apt-cache gave no usable record for ${spec}`);
+  if (!f.Package || !f.Version) throw unknown(stdout);
   return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "" };
 }
 
