@@ -1,6 +1,9 @@
 import path from "node:path";
 import type { Command, Option as OptionClass } from "commander";
 import { build, createContext } from "./build.ts";
+import { buildFrom } from "./build-from.ts";
+import { Logger } from "./log.ts";
+import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
 import { loadConfig } from "./config/load.ts";
 import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
@@ -15,12 +18,18 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
   const buildCmd = program
     .command("build")
     .description("fetch components, assemble the trees and master the ISO")
-    .option("--config <file>", "JSON config file (all keys optional)");
+    .option("--config <file>", "JSON config file (all keys optional)")
+    .option("--from <dir>", "rebuild a directory made by unpack-iso");
   for (const s of SETTINGS) {
     const shown = s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0) ? ` (default: ${s.default})` : "";
     buildCmd.addOption(new Option(s.flag, s.help + shown));
   }
   buildCmd.action(async (opts: Record<string, unknown>) => {
+    if (opts.from) {
+      const r = await buildFrom(String(opts.from), { file: opts.config as string | undefined, cli: opts }, { verbose: program.opts().verbose });
+      process.stderr.write(`${path.relative(process.cwd(), r.iso) || r.iso}  sha256 ${r.sha256}\n`);
+      return;
+    }
     const config = loadConfig({ file: opts.config as string | undefined, cli: opts });
     const ctx = createContext(config, { verbose: program.opts().verbose });
     try {
@@ -45,6 +54,25 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
       if (!Number.isInteger(memoryMb) || memoryMb < 128) throw new DemocdError(`--memory: must be a whole number of MB (at least 128), got "${o.memory}"`);
       const code = await bootInteractive({ iso: path.resolve(iso), firmware: o.firmware, memoryMb, accel: o.accel, usb: o.usb }, o.entry);
       process.exitCode = code;
+    });
+
+  program
+    .command("unpack-iso")
+    .description("unpack an ISO (democd's or another tool's) into editable trees: usr/ root/ irtree/ rootpatch/ work/")
+    .argument("<iso>", "the ISO to unpack")
+    .argument("<dir>", "the directory to create")
+    .option("--force", "replace a non-empty directory")
+    .action(async (iso: string, dir: string, o: { force?: boolean }) => {
+      const log = new Logger({ verbose: program.opts().verbose });
+      try {
+        const info = await log.stage("unpack", () => unpackIso(iso, dir, { force: o.force, log }), (i) => `${i.kind === "democd" ? "a democd medium" : "not a democd medium"} into ${dir}`);
+        for (const r of info.refused) log.warn(`refused ${r}`);
+        for (const c of info.bootConfigs ?? []) log.info(`  ${c.loader} config ${c.file}: kernels ${c.kernels.join(", ") || "none"}; initrds ${c.initrds.join(", ") || "none"}`);
+        for (const i of info.initrds ?? []) log.info(`  initrd ${i.path} (${i.segments.join(" + ")}) unpacked into ${dir}/${i.dir}`);
+        log.info(`edit ${dir}/${info.kind === "democd" ? "root, usr, irtree or rootpatch" : "usr"}, then: ./make.ts build --from ${dir} --out NEW.iso`);
+      } finally {
+        log.close();
+      }
     });
 
   program

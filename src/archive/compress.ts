@@ -38,14 +38,26 @@ export function detectCompression(b: Buffer): Detected {
   return "unknown";
 }
 
-/** Decompress one initrd segment (trailing zero padding, as the kernel allows, is dropped first). */
+/**
+ * Decompress one initrd segment. The kernel allows zero padding after it, which zstd and
+ * lz4 reject: on failure, try again without trailing zeros (not first: a gzip trailer
+ * may itself end in zero bytes).
+ */
 export async function decompress(data: Buffer, kind: Detected, log?: Logger): Promise<Buffer> {
-  let end = data.length;
-  while (end > 0 && data[end - 1] === 0) end--;
-  const body = data.subarray(0, end);
+  try {
+    return await decompressExactly(data, kind, log);
+  } catch (e) {
+    let end = data.length;
+    while (end > 0 && data[end - 1] === 0) end--;
+    if (end === data.length) throw e;
+    return decompressExactly(data.subarray(0, end), kind, log);
+  }
+}
+
+async function decompressExactly(body: Buffer, kind: Detected, log?: Logger): Promise<Buffer> {
   switch (kind) {
     case "none":
-      return data;
+      return body;
     case "gzip":
       return zlib.gunzipSync(body);
     case "xz":

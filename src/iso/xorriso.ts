@@ -12,6 +12,8 @@ export interface MasterArgs {
   grafts: Graft[];
   bios?: { eltorito: string; mbr: string };
   efi?: { image: string };
+  /** Boot options replayed from another medium (instead of bios/efi). */
+  replay?: string[];
 }
 
 /** Volume ids are at most 32 d-characters. */
@@ -47,6 +49,7 @@ export function xorrisoArgs(a: MasterArgs): string[] {
     boot.push("--efi-boot", EFI_IMAGE_PATH.slice(1), "-efi-boot-part", "--efi-boot-image");
   }
   if (a.bios || a.efi) boot.push("--protective-msdos-label");
+  if (a.replay) boot.push(...a.replay);
   const escape = (p: string) => p.replace(/\\/g, "\\\\").replace(/=/g, "\\=");
   return [
     "-as", "mkisofs",

@@ -5,7 +5,7 @@ import type { BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
-import { volumeId, xorrisoArgs, type Graft } from "../iso/xorriso.ts";
+import { volumeId, xorrisoArgs, type Graft, type MasterArgs } from "../iso/xorriso.ts";
 
 /** The trees that make the medium, mapped in place. */
 export function mediumGrafts(ctx: BuildContext): Graft[] {
@@ -23,17 +23,20 @@ export function mediumGrafts(ctx: BuildContext): Graft[] {
  * complete, synced image is renamed into place, with its sha256 next to it.
  */
 export async function masterIso(ctx: BuildContext): Promise<{ bytes: number; sha256: string }> {
-  const out = path.resolve(ctx.config.out);
   const images = await makeGrubImages(ctx.paths.cache, ctx.log);
-  const tmp = `${out}.tmp-${process.pid}`;
-  const args = xorrisoArgs({
-    out: tmp,
+  return writeIso(ctx, {
     volid: volumeId(ctx.config.version),
-    epoch: ctx.sourceDateEpoch,
     grafts: mediumGrafts(ctx),
     bios: { eltorito: images.eltorito, mbr: images.mbr },
     efi: { image: images.efiImg },
   });
+}
+
+/** The one xorriso call, atomically: shared by fresh builds and rebuilds of unpacked media. */
+export async function writeIso(ctx: BuildContext, m: Omit<MasterArgs, "out" | "epoch">): Promise<{ bytes: number; sha256: string }> {
+  const out = path.resolve(ctx.config.out);
+  const tmp = `${out}.tmp-${process.pid}`;
+  const args = xorrisoArgs({ ...m, out: tmp, epoch: ctx.sourceDateEpoch });
   try {
     await run("xorriso", args, {
       log: ctx.log,
