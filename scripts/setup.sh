@@ -10,7 +10,7 @@ APT_PACKAGES=(
   apt coreutils dpkg kmod tar gzip xz-utils zstd lz4 openssl cpio
   xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
   qemu-system-x86 ovmf
-  shellcheck
+  shellcheck python3 ipxe
 )
 
 if [ "$(id -u)" -eq 0 ]; then

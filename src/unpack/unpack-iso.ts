@@ -38,11 +38,31 @@ async function checkIso(iso: string, log?: Logger): Promise<void> {
     throw new DemocdError(`${iso} does not exist`);
   }
   if (!st.isFile() && !st.isBlockDevice()) throw new DemocdError(`${iso} is not a file`);
+  // xorriso takes a non-ISO file for a blank medium and does not notice a short one.
+  const declared = isoVolumeBytes(iso);
+  if (declared === undefined) throw new DemocdError(`${iso} is not an ISO 9660 image (no CD001 volume descriptor at byte 32768)`);
+  if (st.isFile() && st.size < declared) {
+    throw new DemocdError(`${iso} is truncated: ${st.size} bytes of the ${declared} its volume descriptor declares`, { hint: "copy or download it again" });
+  }
   try {
     await run("xorriso", ["-indev", iso, "-pvd_info"], { log });
   } catch (e) {
-    throw new DemocdError(`${iso} is not a readable ISO 9660 image: ${(e as Error).message.replace(/^xorriso failed \([^)]*\): /, "")}`, { debug: (e as DemocdError).debug });
+    throw new DemocdError(`${iso} is not a readable ISO 9660 image (xorriso cannot load it)`, { debug: (e as DemocdError).debug });
   }
+}
+
+/** The size the primary volume descriptor declares (xorriso does not notice a short file). */
+export function isoVolumeBytes(iso: string): number | undefined {
+  const pvd = Buffer.alloc(2048);
+  const fd = fs.openSync(iso, "r");
+  try {
+    // The primary volume descriptor is usually first of the descriptors from sector 16 on.
+    if (fs.readSync(fd, pvd, 0, 2048, 16 * 2048) < 2048) return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (pvd[0] !== 1 || pvd.toString("latin1", 1, 6) !== "CD001") return undefined;
+  return pvd.readUInt32LE(80) * pvd.readUInt16LE(128);
 }
 
 function checkTarget(target: string, force: boolean): void {

@@ -1,30 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { democd, expectOneCleanError, scratch } from "../helpers/cli.ts";
 import { REPO } from "../helpers/paths.ts";
-
-/** A scratch build dir sharing the real package cache, so no test downloads twice. */
-function scratch(): { dir: string; buildDir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-cli-"));
-  const buildDir = path.join(dir, "build");
-  fs.mkdirSync(buildDir);
-  fs.mkdirSync(path.join(REPO, "build/cache"), { recursive: true });
-  fs.symlinkSync(path.join(REPO, "build/cache"), path.join(buildDir, "cache"));
-  return { dir, buildDir };
-}
-
-async function democd(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return execa(process.execPath, ["--import", "tsx", path.join(REPO, "make.ts"), ...args], { cwd: REPO, reject: false, env, extendEnv: false });
-}
-
-function expectOneCleanError(r: { exitCode?: number; stderr: string }, pattern: RegExp) {
-  expect(r.exitCode).toBe(1);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
-  expect(r.stderr).not.toMatch(/internal error/);
-}
 
 const leftovers = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".iso") || f.includes(".tmp-"));
 
