@@ -10,7 +10,7 @@ import { loadConfig, type ConfigSources } from "./config/load.ts";
 import type { BuildContext } from "./context.ts";
 import { DemocdError } from "./errors.ts";
 import { requireTools, run } from "./exec.ts";
-import { freshDir, linkTree, writeFile } from "./fsutil.ts";
+import { freshDir, linkTree, removeTree, writeFile } from "./fsutil.ts";
 import { volumeId } from "./iso/xorriso.ts";
 import { overlayTree } from "./overlay.ts";
 import { writeIso } from "./stages/master.ts";
@@ -47,7 +47,7 @@ export function rebuildEpoch(info: UnpackInfo, env = process.env): number {
 /** The initrd again from <dir>/irtree, in the segments (and compressions) it came in. */
 export async function packIrtreeSegments(ctx: BuildContext, dir: string, info: UnpackInfo): Promise<number> {
   const record = readRecord(path.join(dir, "work", "irtree.record.json"));
-  const entries: CpioEntry[] = treeEntries(path.join(dir, "irtree"), { mtimeClamp: ctx.sourceDateEpoch, owners: new Map(Object.entries(record.owners)) });
+  const entries: CpioEntry[] = treeEntries(path.join(dir, "irtree"), { mtimeClamp: ctx.sourceDateEpoch, ownersFromDisk: isRoot(), owners: new Map(Object.entries(record.owners)) });
   const names = new Set(entries.map((e) => e.name));
   for (const d of record.devices) if (!names.has(d.name)) entries.push({ ...d, type: d.type, data: Buffer.alloc(0) });
   for (const d of INITRD_DEVICES) if (!entries.some((e) => e.name === d.name)) entries.push({ ...d, mtime: ctx.sourceDateEpoch });
@@ -87,7 +87,7 @@ export async function buildFrom(dir: string, sources: ConfigSources, options: { 
     if (info.kind === "democd") {
       await log.stage("root", async () => {
         await requireTools("cp");
-        fs.rmSync(ctx.paths.root, { recursive: true, force: true });
+        removeTree(ctx.paths.root);
         await run("cp", ["-a", "--no-target-directory", path.join(dir, "root"), ctx.paths.root], { log });
       });
       await log.stage("assemble", async () => {
@@ -99,7 +99,11 @@ export async function buildFrom(dir: string, sources: ConfigSources, options: { 
       }, (s) => s);
       await log.stage("pack", async () => {
         await requireTools("tar", "gzip", ...(info.initrd?.segments ?? []).flatMap((s) => compressorTools(s.compression)));
-        await packTree(ctx.paths.root, path.join(ctx.paths.democd, "root.tar.gz"), { mtime: ctx.sourceDateEpoch, forceRootOwner: !isRoot(), log });
+        packTree(ctx.paths.root, path.join(ctx.paths.democd, "root.tar.gz"), {
+          mtime: ctx.sourceDateEpoch,
+          ownersFromDisk: isRoot(),
+          record: readRecord(path.join(dir, "work", "root.record.json")),
+        });
         const initrd = await packIrtreeSegments(ctx, dir, info);
         return `initrd.img ${(initrd / 1e6).toFixed(1)} MB`;
       }, (s) => s);

@@ -3,7 +3,7 @@ import path from "node:path";
 
 /** Remove and recreate a directory the build owns. */
 export function freshDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeTree(dir);
   fs.mkdirSync(dir, { recursive: true });
 }
 
@@ -62,4 +62,26 @@ export function treeSize(dir: string): number {
     if (e.isFile()) total += fs.statSync(path.join(e.parentPath, e.name)).size;
   }
   return total;
+}
+
+/** Give the owner write access to every directory under dir (media extract read-only). */
+export function makeDirsWritable(dir: string): void {
+  const walk = (d: string) => {
+    const st = fs.lstatSync(d);
+    if (!st.isDirectory()) return;
+    if (!(st.mode & 0o200)) fs.chmodSync(d, (st.mode & 0o7777) | 0o700);
+    for (const n of fs.readdirSync(d)) walk(path.join(d, n));
+  };
+  walk(dir);
+}
+
+/** Remove a tree even where it holds read-only directories (as an ordinary user). */
+export function removeTree(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EACCES") throw e;
+    makeDirsWritable(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

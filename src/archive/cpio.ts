@@ -106,11 +106,13 @@ export function readCpio(buf: Buffer, offset = 0): { entries: CpioEntry[]; end: 
 export interface TreeOptions {
   /** Clamp every mtime to at most this (SOURCE_DATE_EPOCH). */
   mtimeClamp?: number;
-  /** Owner for every entry unless `owners` records one. */
+  /** Owners recorded beside the tree (unpacked by an ordinary user); they win. */
   owners?: Map<string, { uid: number; gid: number }>;
+  /** Take owners from the disk (a root-made tree); otherwise everything is 0:0. */
+  ownersFromDisk?: boolean;
 }
 
-/** Entries for a directory tree, sorted, owner 0:0 unless recorded, mtimes clamped. */
+/** Entries for a directory tree, sorted, owner 0:0 (or the disk's) unless recorded, mtimes clamped. */
 export function treeEntries(root: string, options: TreeOptions = {}): CpioEntry[] {
   const out: CpioEntry[] = [];
   const walk = (rel: string) => {
@@ -121,7 +123,7 @@ export function treeEntries(root: string, options: TreeOptions = {}): CpioEntry[
       const st = fs.lstatSync(abs);
       const type = typeOf(st.mode);
       if (!type || type === "socket") continue;
-      const owner = options.owners?.get(r) ?? { uid: 0, gid: 0 };
+      const owner = options.owners?.get(r) ?? (options.ownersFromDisk ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
       const mtime = Math.floor(st.mtimeMs / 1000);
       const data =
         type === "file" ? fs.readFileSync(abs) : type === "symlink" ? Buffer.from(fs.readlinkSync(abs)) : Buffer.alloc(0);

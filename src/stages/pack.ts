@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import path from "node:path";
 import { compress } from "../archive/compress.ts";
 import { treeEntries, writeCpio, type CpioEntry } from "../archive/cpio.ts";
+import { isRoot } from "../archive/devices.ts";
 import { packTree } from "../archive/tar.ts";
 import { publicConfig } from "../config/load.ts";
 import { need, type BuildContext } from "../context.ts";
@@ -13,18 +13,16 @@ export const INITRD_DEVICES: CpioEntry[] = [
   { name: "dev/null", type: "char", perm: 0o666, uid: 0, gid: 0, mtime: 0, data: Buffer.alloc(0), rdevMajor: 1, rdevMinor: 3 },
 ];
 
-const isRoot = () => process.getuid?.() === 0;
 
 /** /democd/root.tar.gz: the mutable root, reproducible (sorted, clamped mtimes). */
 export async function packRoot(ctx: BuildContext): Promise<number> {
   const out = path.join(ctx.paths.democd, "root.tar.gz");
-  await packTree(ctx.paths.root, out, { mtime: ctx.sourceDateEpoch, forceRootOwner: !isRoot(), log: ctx.log });
-  return fs.statSync(out).size;
+  return packTree(ctx.paths.root, out, { mtime: ctx.sourceDateEpoch, ownersFromDisk: isRoot() });
 }
 
 /** The initrd cpio, built in-process from the irtree (plus the device nodes) and compressed. */
 export async function packInitrd(ctx: BuildContext): Promise<number> {
-  const entries = treeEntries(ctx.paths.irtree, { mtimeClamp: ctx.sourceDateEpoch });
+  const entries = treeEntries(ctx.paths.irtree, { mtimeClamp: ctx.sourceDateEpoch, ownersFromDisk: isRoot() });
   const names = new Set(entries.map((e) => e.name));
   const devices = INITRD_DEVICES.filter((d) => !names.has(d.name)).map((d) => ({ ...d, mtime: ctx.sourceDateEpoch }));
   const all = [...entries, ...devices].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

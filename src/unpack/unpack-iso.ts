@@ -7,6 +7,7 @@ import { untarInto } from "../archive/untar.ts";
 import type { Compression } from "../config/schema.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
+import { makeDirsWritable, removeTree } from "../fsutil.ts";
 import type { Logger } from "../log.ts";
 import { findBootConfigs, type BootConfig } from "./boot-config.ts";
 import { saveBootRecords, type BootRecords } from "./boot-records.ts";
@@ -90,6 +91,8 @@ export async function unpackIso(iso: string, target: string, options: { force?: 
       log,
       onLine: (l) => /UPDATE/.test(l) && log?.progress(l.replace(/^xorriso : UPDATE :\s*/, "extracting: ")),
     });
+    // Rock Ridge modes are read-only; mastering clears write bits again, so this changes nothing on a rebuilt medium.
+    makeDirsWritable(usr);
     const boot = await saveBootRecords(iso, path.join(tmp, "work", "boot-records"), log);
     if (boot.catalog) fs.rmSync(path.join(usr, boot.catalog), { force: true });
     fs.mkdirSync(path.join(tmp, "rootpatch"));
@@ -103,11 +106,11 @@ export async function unpackIso(iso: string, target: string, options: { force?: 
       const old = `${target}.old-${process.pid}`;
       fs.renameSync(target, old);
       fs.renameSync(tmp, target);
-      fs.rmSync(old, { recursive: true, force: true });
+      removeTree(old);
     } else fs.renameSync(tmp, target);
     return info;
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    removeTree(tmp);
     throw e;
   }
 }
