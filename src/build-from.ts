@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { compress } from "./archive/compress.ts";
-import { treeEntries, writeCpio, type CpioEntry } from "./archive/cpio.ts";
+import { writeInitrd } from "./archive/initrd.ts";
 import { isRoot } from "./archive/devices.ts";
 import { packTree } from "./archive/tar.ts";
 import type { TreeRecord } from "./archive/safe-tree.ts";
@@ -14,7 +13,7 @@ import { freshDir, linkTree, removeTree, writeFile } from "./fsutil.ts";
 import { volumeId } from "./iso/xorriso.ts";
 import { overlayTree } from "./overlay.ts";
 import { writeIso } from "./stages/master.ts";
-import { INITRD_DEVICES } from "./stages/pack.ts";
+import { initrdEntries } from "./stages/pack.ts";
 import { replayOptions } from "./unpack/boot-records.ts";
 import { UNPACK_INFO, type UnpackInfo } from "./unpack/unpack-iso.ts";
 
@@ -46,28 +45,20 @@ export function rebuildEpoch(info: UnpackInfo, env = process.env): number {
 
 /** The initrd again from <dir>/irtree, in the segments (and compressions) it came in. */
 export async function packIrtreeSegments(ctx: BuildContext, dir: string, info: UnpackInfo): Promise<number> {
-  const record = readRecord(path.join(dir, "work", "irtree.record.json"));
-  const entries: CpioEntry[] = treeEntries(path.join(dir, "irtree"), { mtimeClamp: ctx.sourceDateEpoch, ownersFromDisk: isRoot(), owners: new Map(Object.entries(record.owners)) });
-  const names = new Set(entries.map((e) => e.name));
-  for (const d of record.devices) if (!names.has(d.name)) entries.push({ ...d, type: d.type, data: Buffer.alloc(0) });
-  for (const d of INITRD_DEVICES) if (!entries.some((e) => e.name === d.name)) entries.push({ ...d, mtime: ctx.sourceDateEpoch });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
+  const entries = initrdEntries(path.join(dir, "irtree"), ctx.sourceDateEpoch, readRecord(path.join(dir, "work", "irtree.record.json")));
   const segments = info.initrd?.segments ?? [{ compression: ctx.config.initrd.compression, members: [] }];
   const listed = new Set(segments.flatMap((s) => s.members));
-  const parts: Buffer[] = [];
-  for (const [i, s] of segments.entries()) {
-    const own = new Set(s.members);
-    const last = i === segments.length - 1;
-    // Members the user added belong to the last (main) segment.
-    const chosen = entries.filter((e) => own.has(e.name) || (last && !listed.has(e.name)));
-    const image = await compress(writeCpio(chosen), s.compression, ctx.log);
-    parts.push(image);
-    if (!last && image.length % 512) parts.push(Buffer.alloc(512 - (image.length % 512)));
-  }
-  const out = Buffer.concat(parts);
-  writeFile(path.join(ctx.paths.boot, "initrd.img"), out);
-  return out.length;
+  // Members the user added belong to the last (main) segment.
+  const image = await writeInitrd(
+    segments.map((s, i) => {
+      const own = new Set(s.members);
+      const last = i === segments.length - 1;
+      return { compression: s.compression, entries: entries.filter((e) => own.has(e.name) || (last && !listed.has(e.name))) };
+    }),
+    ctx.log,
+  );
+  writeFile(path.join(ctx.paths.boot, "initrd.img"), image);
+  return image.length;
 }
 
 /**
@@ -98,7 +89,7 @@ export async function buildFrom(dir: string, sources: ConfigSources, options: { 
         return `rootpatch ${n} files`;
       }, (s) => s);
       await log.stage("pack", async () => {
-        await requireTools("tar", "gzip", ...(info.initrd?.segments ?? []).flatMap((s) => compressorTools(s.compression)));
+        await requireTools(...(info.initrd?.segments ?? []).flatMap((s) => compressorTools(s.compression)));
         packTree(ctx.paths.root, path.join(ctx.paths.democd, "root.tar.gz"), {
           mtime: ctx.sourceDateEpoch,
           ownersFromDisk: isRoot(),

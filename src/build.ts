@@ -45,7 +45,7 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
   }, (s) => s);
   await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
   await log.stage("pack", async () => {
-    await requireTools("tar", "gzip", ...compressorTools(ctx.config.initrd.compression));
+    await requireTools(...compressorTools(ctx.config.initrd.compression));
     const root = await packRoot(ctx);
     const initrd = await packInitrd(ctx);
     writeManifest(ctx);

@@ -57,11 +57,11 @@ export async function readInitrd(buf: Buffer, log?: Logger): Promise<InitrdSegme
 /** Write segments back: each its own cpio, compressed as it was; concatenated as the kernel expects. */
 export async function writeInitrd(segments: readonly InitrdSegment[], log?: Logger): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for (const s of segments) {
+  for (const [i, s] of segments.entries()) {
     const image = await compress(writeCpio(s.entries), s.compression, log);
     parts.push(image);
-    // Uncompressed segments end on a 512-byte boundary, like dracut and initramfs-tools write them.
-    if (s.compression === "none" && image.length % 512) parts.push(Buffer.alloc(512 - (image.length % 512)));
+    // A segment followed by another ends on a 512-byte boundary, as dracut and initramfs-tools write them.
+    if (i < segments.length - 1 && image.length % 512) parts.push(Buffer.alloc(512 - (image.length % 512)));
   }
   return Buffer.concat(parts);
 }

@@ -1,6 +1,7 @@
 import path from "node:path";
-import { compress } from "../archive/compress.ts";
-import { treeEntries, writeCpio, type CpioEntry } from "../archive/cpio.ts";
+import { treeEntries, type CpioEntry } from "../archive/cpio.ts";
+import { writeInitrd } from "../archive/initrd.ts";
+import type { TreeRecord } from "../archive/safe-tree.ts";
 import { isRoot } from "../archive/devices.ts";
 import { packTree } from "../archive/tar.ts";
 import { publicConfig } from "../config/load.ts";
@@ -20,13 +21,21 @@ export async function packRoot(ctx: BuildContext): Promise<number> {
   return packTree(ctx.paths.root, out, { mtime: ctx.sourceDateEpoch, ownersFromDisk: isRoot() });
 }
 
-/** The initrd cpio, built in-process from the irtree (plus the device nodes) and compressed. */
-export async function packInitrd(ctx: BuildContext): Promise<number> {
-  const entries = treeEntries(ctx.paths.irtree, { mtimeClamp: ctx.sourceDateEpoch, ownersFromDisk: isRoot() });
+/**
+ * The initrd's members from a tree: sorted, mtimes clamped, owners and device nodes as
+ * recorded (an unprivileged unpack), plus the console the kernel needs before devtmpfs.
+ */
+export function initrdEntries(irtree: string, epoch: number, record?: TreeRecord): CpioEntry[] {
+  const entries = treeEntries(irtree, { mtimeClamp: epoch, ownersFromDisk: isRoot(), owners: new Map(Object.entries(record?.owners ?? {})) });
   const names = new Set(entries.map((e) => e.name));
-  const devices = INITRD_DEVICES.filter((d) => !names.has(d.name)).map((d) => ({ ...d, mtime: ctx.sourceDateEpoch }));
-  const all = [...entries, ...devices].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const image = await compress(writeCpio(all), ctx.config.initrd.compression, ctx.log);
+  for (const d of record?.devices ?? []) if (!names.has(d.name)) entries.push({ ...d, mtime: Math.min(d.mtime, epoch), data: Buffer.alloc(0) });
+  for (const d of INITRD_DEVICES) if (!entries.some((e) => e.name === d.name)) entries.push({ ...d, mtime: epoch });
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The initrd, built in-process from the irtree and compressed as configured. */
+export async function packInitrd(ctx: BuildContext): Promise<number> {
+  const image = await writeInitrd([{ compression: ctx.config.initrd.compression, entries: initrdEntries(ctx.paths.irtree, ctx.sourceDateEpoch) }], ctx.log);
   writeFile(path.join(ctx.paths.boot, "initrd.img"), image);
   return image.length;
 }

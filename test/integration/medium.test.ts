@@ -30,8 +30,8 @@ describe("the mastered ISO", () => {
 
   it("boots from a USB stick: hybrid MBR with GRUB's boot code and a GPT EFI partition", async () => {
     const report = await xorrisoReport(iso, "-report_system_area");
-    expect(report).toMatch(/System area options: 0x00000201/); // GRUB2 MBR + protective label
-    expect(report).toMatch(/MBR partition\s*:\s+1\s+0x80|MBR partition\s*:\s+1\s+0x00/);
+    expect(report).toMatch(/System area summary: MBR protective-msdos-label grub2-mbr .*GPT/);
+    expect(report).toMatch(/MBR partition\s*:\s+1\s+0x00\s+0xee/); // protective MBR for the GPT
     expect(report).toMatch(/GPT type GUID\s*:\s+\d+\s+28732ac11ff8d211ba4b00a0c93ec93b/); // EFI system partition
     const head = Buffer.alloc(512);
     const fd = fs.openSync(iso, "r");
