@@ -85,3 +85,28 @@ export function removeTree(dir: string): void {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The absolute path of rel under root if every step of it is inside root: no "..", no
+ * absolute path, no symlink on the way (a medium's own links may point anywhere).
+ */
+export function pathInside(root: string, rel: string): string | undefined {
+  const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.includes("..")) return undefined;
+  let cur = root;
+  for (const p of parts) {
+    cur = path.join(cur, p);
+    try {
+      if (fs.lstatSync(cur).isSymbolicLink()) return undefined;
+    } catch {
+      return cur; // does not exist (yet): nothing to follow
+    }
+  }
+  return cur;
+}
+
+/** A regular file reached without symlinks, inside root. */
+export function fileInside(root: string, rel: string): string | undefined {
+  const p = pathInside(root, rel);
+  return p && fs.existsSync(p) && fs.lstatSync(p).isFile() ? p : undefined;
+}

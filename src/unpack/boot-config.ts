@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { fileInside } from "../fsutil.ts";
 
 /** A boot loader configuration found on a medium, with the kernels and initrds it loads. */
 export interface BootConfig {
@@ -74,5 +75,5 @@ export function findBootConfigs(medium: string): BootConfig[] {
 function resolveOnMedium(medium: string, configDir: string, p: string): string {
   const clean = p.replace(/^\([^)]*\)/, "");
   const candidates = clean.startsWith("/") ? [clean] : [path.posix.join(configDir, clean), "/" + clean];
-  return candidates.find((c) => fs.existsSync(path.join(medium, c))) ?? candidates[0];
+  return candidates.find((c) => fileInside(medium, c)) ?? candidates[0];
 }

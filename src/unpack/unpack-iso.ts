@@ -7,7 +7,7 @@ import { untarInto } from "../archive/untar.ts";
 import type { Compression } from "../config/schema.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
-import { makeDirsWritable, removeTree } from "../fsutil.ts";
+import { fileInside, makeDirsWritable, pathInside, removeTree } from "../fsutil.ts";
 import type { Logger } from "../log.ts";
 import { findBootConfigs, type BootConfig } from "./boot-config.ts";
 import { saveBootRecords, type BootRecords } from "./boot-records.ts";
@@ -29,6 +29,9 @@ export interface UnpackInfo {
 }
 
 export const UNPACK_INFO = "work/unpack.json";
+
+/** What makes a medium democd's. */
+const DEMOCD_FILES = ["democd/id", "democd/build.json", "democd/root.tar.gz", "boot/initrd.img"];
 
 /** Check the input is an ISO 9660 image xorriso can read, with one readable line if not. */
 async function checkIso(iso: string, log?: Logger): Promise<void> {
@@ -94,10 +97,15 @@ export async function unpackIso(iso: string, target: string, options: { force?: 
     // Rock Ridge modes are read-only; mastering clears write bits again, so this changes nothing on a rebuilt medium.
     makeDirsWritable(usr);
     const boot = await saveBootRecords(iso, path.join(tmp, "work", "boot-records"), log);
-    if (boot.catalog) fs.rmSync(path.join(usr, boot.catalog), { force: true });
+    const catalog = boot.catalog && fileInside(usr, boot.catalog);
+    if (catalog) fs.rmSync(catalog);
     fs.mkdirSync(path.join(tmp, "rootpatch"));
 
-    const isDemocd = fs.existsSync(path.join(usr, "democd", "id")) && fs.existsSync(path.join(usr, "democd", "build.json"));
+    // Everything the democd path reads, moves and deletes must be real files inside the medium.
+    const isDemocd = DEMOCD_FILES.every((f) => fileInside(usr, f));
+    if (!isDemocd && pathInside(usr, "democd/id") === undefined) {
+      throw new DemocdError(`${iso}: /democd or /democd/id on the medium is a symlink; refusing to follow it`);
+    }
     const info = isDemocd ? await unpackDemocd(tmp, boot, log) : await unpackForeign(tmp, boot, log);
     info.source = path.basename(iso);
     fs.writeFileSync(path.join(tmp, UNPACK_INFO), JSON.stringify(info, null, 2) + "\n");
@@ -178,8 +186,11 @@ async function unpackForeign(tmp: string, boot: BootRecords, log?: Logger): Prom
   const initrds: NonNullable<UnpackInfo["initrds"]> = [];
   fs.mkdirSync(path.join(tmp, "irtree"));
   for (const p of [...new Set(bootConfigs.flatMap((c) => c.initrds))]) {
-    const file = path.join(usr, p);
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) continue;
+    const file = fileInside(usr, p);
+    if (!file) {
+      log?.warn(`${p}: named by a boot config but not a file on the medium; not unpacked`);
+      continue;
+    }
     const dir = path.join(tmp, "irtree", p.replace(/^\/+/, "").replace(/\//g, "_"));
     try {
       const segments = await unpackInitrd(file, dir, `${dir}.record.json`, refused, log);

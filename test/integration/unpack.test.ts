@@ -129,6 +129,38 @@ describe("a hostile medium changes nothing outside the target", () => {
     expect(fs.readFileSync(path.join(s.inside, "root/etc/motd"), "utf8")).toBe("hello");
   });
 
+  it("never reads, moves or deletes through a /democd symlink or boot-config paths that leave the medium", async () => {
+    const s = sandbox();
+    fs.writeFileSync(path.join(s.outside, "id"), "democd-x\n");
+    fs.writeFileSync(path.join(s.outside, "build.json"), "{}");
+    fs.writeFileSync(path.join(s.outside, "root.tar.gz"), "precious");
+    fs.writeFileSync(path.join(s.outside, "secret.cpio"), writeCpio([{ name: "secret", type: "file", perm: 0o600, uid: 0, gid: 0, mtime: 1, data: Buffer.from("top secret") }]));
+    const before = s.snapshot();
+    const medium = path.join(s.work, "medium");
+    fs.mkdirSync(path.join(medium, "boot"), { recursive: true });
+    fs.writeFileSync(path.join(medium, "boot/initrd.img"), "x");
+    fs.symlinkSync(s.outside, path.join(medium, "democd"));
+    const linked = path.join(s.work, "linked.iso");
+    await execa("xorriso", ["-as", "mkisofs", "-r", "-o", linked, medium]);
+    const r = await democd(["unpack-iso", linked, s.inside]);
+    expectOneCleanError(r, /\/democd or \/democd\/id on the medium is a symlink; refusing to follow it/);
+    expect(s.snapshot()).toEqual(before);
+    expect(fs.existsSync(s.inside)).toBe(false);
+
+    const foreign = path.join(s.work, "foreign");
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, "isolinux.cfg"), `LABEL x\n KERNEL vmlinuz\n APPEND initrd=../../../../../../..${s.outside}/secret.cpio,../outside/secret.cpio\n`);
+    fs.symlinkSync(path.join(s.outside, "secret.cpio"), path.join(foreign, "initrd.lnk"));
+    fs.appendFileSync(path.join(foreign, "isolinux.cfg"), "LABEL y\n KERNEL vmlinuz\n INITRD initrd.lnk\n");
+    const fiso = path.join(s.work, "foreign.iso");
+    await execa("xorriso", ["-as", "mkisofs", "-r", "-o", fiso, foreign]);
+    const f = await democd(["unpack-iso", fiso, path.join(s.work, "f")]);
+    expect(f.exitCode, f.stderr).toBe(0);
+    expect(fs.readdirSync(path.join(s.work, "f/irtree"))).toEqual([]);
+    expect(f.stderr).toMatch(/initrd\.lnk: named by a boot config but not a file on the medium/);
+    expect(s.snapshot()).toEqual(before);
+  });
+
   it("build --from refuses a rootpatch that would write through a root symlink pointing outside", async () => {
     const s = sandbox();
     const { buildDir } = scratch();
