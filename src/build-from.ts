@@ -72,6 +72,7 @@ export async function buildFrom(dir: string, sources: ConfigSources, options: { 
   const config = loadConfigFrom(dir, sources);
   const ctx = createContext(config, options);
   ctx.sourceDateEpoch = rebuildEpoch(info);
+  ctx.epochFromEnv = true;
   ctx.paths.usr = path.join(dir, "usr");
   const { log } = ctx;
   try {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import type { Compression, Config } from "./config/schema.ts";
-import { buildPaths, sourceDateEpoch, type BuildContext } from "./context.ts";
+import { buildPaths, derivedEpoch, envSourceDateEpoch, type BuildContext } from "./context.ts";
 import { requireTools } from "./exec.ts";
 import { Logger } from "./log.ts";
 import { assembleIrtree, installBootFiles, installKernelModules, overlayRootpatch } from "./stages/assemble.ts";
@@ -18,11 +18,14 @@ export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 export function createContext(config: Config, options: { verbose?: boolean; quiet?: boolean } = {}): BuildContext {
+  // Modes of what democd creates must not depend on the caller's umask.
+  process.umask(0o022);
   const paths = buildPaths(config.buildDir);
   fs.mkdirSync(paths.build, { recursive: true });
   const log = new Logger({ verbose: options.verbose, quiet: options.quiet, file: paths.log });
   log.record(`\n===== democd build ${new Date().toISOString()} =====`);
-  return { config, log, paths, sourceDateEpoch: sourceDateEpoch() };
+  const fromEnv = envSourceDateEpoch();
+  return { config, log, paths, sourceDateEpoch: fromEnv ?? 0, epochFromEnv: fromEnv !== undefined };
 }
 
 /** The build, as a script of stages over one context. */
@@ -30,7 +33,9 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
   const { log } = ctx;
   ctx.components = await log.stage("fetch", async () => {
     await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");
-    return fetchComponents(ctx);
+    const c = await fetchComponents(ctx);
+    if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch([c.kernel.vmlinuz, c.xen.xenGz, c.busybox.binary]);
+    return c;
   }, (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
   await log.stage("root", async () => {
     await requireTools("openssl");

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
@@ -39,6 +40,8 @@ export interface BuildContext {
   paths: Paths;
   /** Every timestamp on the medium is at most this (SOURCE_DATE_EPOCH). */
   sourceDateEpoch: number;
+  /** Whether SOURCE_DATE_EPOCH came from the environment; if not, fetch derives it from the inputs. */
+  epochFromEnv: boolean;
   components?: Components;
   /** Set by the root stage. */
   rootPasswordHash?: string;
@@ -63,11 +66,19 @@ export function buildPaths(buildDir: string): Paths {
   };
 }
 
-/** SOURCE_DATE_EPOCH from the environment, or now. */
-export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
+/** SOURCE_DATE_EPOCH from the environment, if set. */
+export function envSourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const v = env.SOURCE_DATE_EPOCH;
-  if (v !== undefined && /^\d+$/.test(v)) return Number(v);
-  return Math.floor(Date.now() / 1000);
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * Without SOURCE_DATE_EPOCH, the newest date among the files democd builds from: the kernel,
+ * hypervisor and busybox as their Debian packages carry them. The same inputs give the same
+ * epoch, so reproducibility needs no action from the user.
+ */
+export function derivedEpoch(files: readonly string[]): number {
+  return Math.max(...files.map((f) => Math.floor(fs.statSync(f).mtimeMs / 1000)));
 }
 
 export function sha256(data: string | Buffer): string {

@@ -58,6 +58,9 @@ export async function requireTools(...names: ToolName[]): Promise<void> {
   for (const n of names) await requireTool(n);
 }
 
+/** Every tool runs in UTC and the C locale: FAT and ISO dates, sort orders and messages must not depend on the caller's. */
+export const PINNED_ENV = { TZ: "UTC", LC_ALL: "C" } as const;
+
 export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inputFile"> {
   log?: Logger;
   /** Called with each line the tool writes (stderr and stdout), for progress. */
@@ -80,7 +83,7 @@ export async function run(tool: ToolName, args: readonly string[], options: RunO
   await requireTool(tool);
   const { log, onLine, okCodes = [0], ...execaOptions } = options;
   log?.command([tool, ...args]);
-  const child = execa(tool, args, { ...execaOptions, reject: false, all: true, stripFinalNewline: false });
+  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, reject: false, all: true, stripFinalNewline: false });
   if (onLine) forEachLine(child, onLine);
   const r = await child;
   const all = typeof r.all === "string" ? r.all : "";
@@ -120,7 +123,7 @@ export function lastMeaningfulLine(output: string): string {
 export async function runFilter(tool: ToolName, args: readonly string[], input: Buffer, log?: Logger): Promise<Buffer> {
   await requireTool(tool);
   log?.command([tool, ...args]);
-  const r = await execa(tool, args, { input, encoding: "buffer", reject: false });
+  const r = await execa(tool, args, { input, env: PINNED_ENV, encoding: "buffer", reject: false });
   if (r.exitCode !== 0) {
     const err = Buffer.from(r.stderr ?? []).toString();
     throw new DemocdError(`${tool} failed (exit ${r.exitCode}): ${lastMeaningfulLine(err) || "no output"}`, { debug: err });
@@ -131,7 +134,7 @@ export async function runFilter(tool: ToolName, args: readonly string[], input: 
 /** Run a program democd fetched itself (busybox from the cache): same logging and errors, no PATH lookup. */
 export async function runFetched(file: string, args: readonly string[], log?: Logger): Promise<string> {
   log?.command([file, ...args]);
-  const r = await execa(file, args, { reject: false, all: true });
+  const r = await execa(file, args, { env: PINNED_ENV, reject: false, all: true });
   if (r.exitCode !== 0) {
     throw new DemocdError(`${file} failed (exit ${r.exitCode}): ${lastMeaningfulLine(String(r.all ?? ""))}`, { debug: String(r.all ?? "") });
   }

@@ -34,6 +34,6 @@ export function packTree(dir: string, out: string, o: TarOptions): number {
 
 /** Member listing `mode owner size path` lines, as GNU tar reads the archive (tests, checks). */
 export async function listTar(file: string, log?: Logger): Promise<string[]> {
-  const { stdout } = await run("tar", ["--list", "--verbose", "--numeric-owner", "--file", file], { log, env: { LC_ALL: "C" } });
+  const { stdout } = await run("tar", ["--list", "--verbose", "--numeric-owner", "--file", file], { log });
   return stdout.split("\n").filter(Boolean);
 }

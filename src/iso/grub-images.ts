@@ -53,7 +53,7 @@ export async function makeGrubImages(cacheDir: string, log?: Logger): Promise<Gr
   requirePlatform("grub x86_64-efi");
   const { stdout } = await run("grub-mkimage", ["--version"], { log });
   const grubVersion = stdout.trim().replace(/^.*\(GRUB\)\s*/, "");
-  const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, EFI_MODULES, v: 1 })).slice(0, 16);
+  const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, EFI_MODULES, v: 2 })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `${grubVersion.replace(/[^\w.+-]/g, "_")}-${key}`);
   const images: GrubImages = {
     eltorito: path.join(dir, "eltorito.img"),
@@ -84,13 +84,17 @@ export async function makeGrubImages(cacheDir: string, log?: Logger): Promise<Gr
   return images;
 }
 
-/** A FAT image with EFI/BOOT/BOOTX64.EFI, made by mtools (no mount, no root), fixed serial. */
+/**
+ * A FAT image with EFI/BOOT/BOOTX64.EFI, made by mtools (no mount, no root), with a fixed
+ * serial and every date set to GRUB's own file date: the same bytes for the same GRUB.
+ */
 async function makeEfiFat(img: string, efiBinary: string, log?: Logger): Promise<void> {
   const kib = efiImageKiB(fs.statSync(efiBinary).size);
   fs.writeFileSync(img, Buffer.alloc(0));
   fs.truncateSync(img, kib * 1024);
-  const env = { MTOOLS_SKIP_CHECK: "1" };
+  const grubDate = Math.floor(fs.statSync(TOOL_FILES["grub x86_64-efi"].path).mtimeMs / 1000);
+  const env = { MTOOLS_SKIP_CHECK: "1", SOURCE_DATE_EPOCH: String(grubDate) };
   await run("mformat", ["-i", img, "-N", "DEC0CD00", "-v", "DEMOCD_EFI", "-T", String(kib * 2), "-h", "2", "-s", "32", "::"], { log, env });
   await run("mmd", ["-i", img, "::/EFI", "::/EFI/BOOT"], { log, env });
-  await run("mcopy", ["-m", "-i", img, efiBinary, "::/EFI/BOOT/BOOTX64.EFI"], { log, env });
+  await run("mcopy", ["-i", img, efiBinary, "::/EFI/BOOT/BOOTX64.EFI"], { log, env });
 }

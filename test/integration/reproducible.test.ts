@@ -1,0 +1,50 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { fileSha256 } from "../../src/stages/master.ts";
+import { democd } from "../helpers/cli.ts";
+import { firstDifference } from "../helpers/iso-diff.ts";
+import { REPO } from "../helpers/paths.ts";
+import { needTools } from "../helpers/tools.ts";
+
+const NOBODY = 65534;
+const ARGS = ["build", "--profile", "minimal", "--version", "7.7", "--builder", "repro-test", "--root-password", "same"];
+
+describe("reproducible, rootless builds", () => {
+  it("two builds of the same inputs give the same bytes: other directory, user, umask, locale and time", async () => {
+    await needTools("xorriso", "setpriv");
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), "democd-repro-"));
+    fs.chmodSync(base, 0o755);
+    const env = { ...process.env };
+    delete env.SOURCE_DATE_EPOCH;
+
+    // A: as the caller (root in CI), sharing the project's package cache.
+    const a = path.join(base, "a");
+    fs.mkdirSync(path.join(a, "build"), { recursive: true });
+    fs.symlinkSync(path.join(REPO, "build/cache"), path.join(a, "build/cache"));
+    const ra = await democd([...ARGS, "--build-dir", path.join(a, "build"), "--out", path.join(a, "a.iso")], { ...env, LC_ALL: "C" });
+    expect(ra.exitCode, ra.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+
+    // B: as nobody, umask 077, another locale, a cache of its own (only the downloads are shared).
+    const b = path.join(base, "b");
+    fs.mkdirSync(path.join(b, "build/cache/debs"), { recursive: true });
+    for (const deb of fs.readdirSync(path.join(REPO, "build/cache/debs"))) fs.linkSync(path.join(REPO, "build/cache/debs", deb), path.join(b, "build/cache/debs", deb));
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) await execa("chown", ["-R", `${NOBODY}:${NOBODY}`, b]);
+    const cmd = [process.execPath, "--import", "tsx", path.join(REPO, "make.ts"), ...ARGS, "--build-dir", path.join(b, "build"), "--out", path.join(b, "b.iso")];
+    const rb = await execa(asRoot ? "setpriv" : "sh", asRoot ? [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", "sh", "-c", 'umask 077; exec "$@"', "sh", ...cmd] : ["-c", 'umask 077; exec "$@"', "sh", ...cmd], {
+      cwd: REPO, reject: false, env: { PATH: env.PATH, HOME: b, LANG: "C.UTF-8", TZ: "Pacific/Kiritimati" }, extendEnv: false,
+    });
+    expect(rb.exitCode, rb.stderr).toBe(0);
+
+    const [ha, hb] = await Promise.all([fileSha256(path.join(a, "a.iso")), fileSha256(path.join(b, "b.iso"))]);
+    if (ha !== hb) expect.fail(`the builds differ; first difference: ${await firstDifference(path.join(a, "a.iso"), path.join(b, "b.iso"))}`);
+    // The epoch both derived, recorded on the medium.
+    const x = path.join(base, "build.json");
+    await execa("xorriso", ["-osirrox", "on", "-indev", path.join(a, "a.iso"), "-extract", "/democd/build.json", x]);
+    expect(JSON.parse(fs.readFileSync(x, "utf8")).sourceDateEpoch).toBeLessThan(Date.now() / 1000 - 3600);
+  });
+});
