@@ -54,7 +54,7 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
     const root = await packRoot(ctx);
     const initrd = await packInitrd(ctx);
     writeManifest(ctx);
-    return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd)} (${ctx.config.initrd.compression})`;
+    return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd.bytes)} (${ctx.config.initrd.compression}${initrd.reused ? ", unchanged: reused" : ""})`;
   }, (s) => s);
   const iso = await log.stage("master", async () => {
     await requireTools("xorriso", "grub-mkimage", "mformat", "mmd", "mcopy");

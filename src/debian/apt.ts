@@ -29,6 +29,53 @@ export function parseStanza(text: string): Record<string, string> {
   return fields;
 }
 
+/** apt's package lists; what a name resolves to can only change when they do. */
+export const APT_LISTS = "/var/lib/apt/lists";
+
+/** A stamp of apt's lists (names, sizes, dates): a resolution cached under it stays true until `apt-get update`. */
+export function aptListsStamp(dir = APT_LISTS): string {
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(dir).sort().map((n) => {
+      const st = fs.statSync(path.join(dir, n));
+      return `${n}:${st.size}:${st.mtimeMs}`;
+    });
+  } catch {
+    /* no lists: nothing to stamp, nothing will be cached */
+  }
+  return entries.join("\n");
+}
+
+/**
+ * Resolutions remembered in <cache>/resolved.json while apt's lists are unchanged, so a warm
+ * build does not ask apt-cache again (each question costs about half a second).
+ */
+export async function resolveCached(
+  cacheDir: string,
+  key: string,
+  resolve: () => Promise<ResolvedPackage>,
+  stamp = aptListsStamp(),
+): Promise<ResolvedPackage> {
+  const file = path.join(cacheDir, "resolved.json");
+  let cache: { stamp: string; packages: Record<string, ResolvedPackage> } = { stamp, packages: {} };
+  try {
+    const read = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (read.stamp === stamp) cache = read;
+  } catch {
+    /* first build, or an unreadable cache: resolve afresh */
+  }
+  if (stamp && cache.packages[key]) return cache.packages[key];
+  const pkg = await resolve();
+  if (stamp) {
+    cache.packages[key] = pkg;
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(cache));
+    fs.renameSync(tmp, file);
+  }
+  return pkg;
+}
+
 /** The exact package a name (and optional version) means to apt right now. */
 export async function resolvePackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
   const spec = version ? `${name}=${version}` : name;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
-import { fetchPackage, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
+import { fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
 import type { BuildContext, Components } from "../context.ts";
 
 /** The one kernel release an unpacked linux-image package holds. */
@@ -26,11 +26,11 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const { packages } = ctx.config;
   const cache = ctx.paths.cache;
   const log = ctx.log;
-  const [kpkg, xpkg, bpkg] = await Promise.all([
-    resolveKernelPackage(packages.kernel.name, packages.kernel.version, log),
-    resolvePackage(packages.xen.name, packages.xen.version, log),
-    resolvePackage(packages.busybox.name, packages.busybox.version, log),
-  ]);
+  const key = (p: { name: string; version?: string }) => `${p.name}=${p.version ?? ""}`;
+  // One after another: they share the cache file.
+  const kpkg = await resolveCached(cache, `kernel:${key(packages.kernel)}`, () => resolveKernelPackage(packages.kernel.name, packages.kernel.version, log));
+  const xpkg = await resolveCached(cache, key(packages.xen), () => resolvePackage(packages.xen.name, packages.xen.version, log));
+  const bpkg = await resolveCached(cache, key(packages.busybox), () => resolvePackage(packages.busybox.name, packages.busybox.version, log));
 
   const k = await fetchPackage(kpkg, cache, { log, prepare: (dir) => prepareKernel(dir, ctx) });
   const release = kernelRelease(k.dir);

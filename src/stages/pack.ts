@@ -1,11 +1,12 @@
 import path from "node:path";
-import { treeEntries, type CpioEntry } from "../archive/cpio.ts";
+import fs from "node:fs";
+import { treeEntries, writeCpio, type CpioEntry } from "../archive/cpio.ts";
 import { writeInitrd } from "../archive/initrd.ts";
 import type { TreeRecord } from "../archive/safe-tree.ts";
 import { isRoot } from "../archive/devices.ts";
 import { packTree } from "../archive/tar.ts";
 import { publicConfig } from "../config/load.ts";
-import { need, type BuildContext } from "../context.ts";
+import { need, sha256, type BuildContext } from "../context.ts";
 import { writeFile } from "../fsutil.ts";
 
 /** Entries the kernel needs before devtmpfs is up, written without mknod (so no root needed). */
@@ -33,11 +34,23 @@ export function initrdEntries(irtree: string, epoch: number, record?: TreeRecord
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The initrd, built in-process from the irtree and compressed as configured. */
-export async function packInitrd(ctx: BuildContext): Promise<number> {
-  const image = await writeInitrd([{ compression: ctx.config.initrd.compression, entries: initrdEntries(ctx.paths.irtree, ctx.sourceDateEpoch) }], ctx.log);
+/**
+ * The initrd, built in-process from the irtree and compressed as configured. Compressing is
+ * most of the cost, so an image is kept by the hash of its cpio: an unchanged initrd is reused.
+ */
+export async function packInitrd(ctx: BuildContext): Promise<{ bytes: number; reused: boolean }> {
+  const entries = initrdEntries(ctx.paths.irtree, ctx.sourceDateEpoch);
+  const compression = ctx.config.initrd.compression;
+  const cached = path.join(ctx.paths.cache, "initrd", `${sha256(writeCpio(entries))}.${compression}`);
+  const reused = fs.existsSync(cached);
+  const image = reused ? fs.readFileSync(cached) : await writeInitrd([{ compression, entries }], ctx.log);
+  if (!reused) {
+    fs.mkdirSync(path.dirname(cached), { recursive: true });
+    fs.writeFileSync(`${cached}.tmp-${process.pid}`, image);
+    fs.renameSync(`${cached}.tmp-${process.pid}`, cached);
+  }
   writeFile(path.join(ctx.paths.boot, "initrd.img"), image);
-  return image.length;
+  return { bytes: image.length, reused };
 }
 
 /** /democd/id and /democd/build.json: who made this medium, from what. */
