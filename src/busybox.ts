@@ -4,10 +4,18 @@ import { runFetched } from "./exec.ts";
 import { symlink } from "./fsutil.ts";
 import type { Logger } from "./log.ts";
 
-/** busybox's applets with their canonical paths ("bin/sh", "usr/bin/awk", ...). */
-export async function busyboxApplets(binary: string, log?: Logger): Promise<string[]> {
-  const out = await runFetched(binary, ["--list-full"], log);
-  return out.split("\n").map((l) => l.trim()).filter((l) => /^[\w./-]+$/.test(l) && !l.includes(".."));
+const applets = new Map<string, Promise<string[]>>();
+
+/** busybox's applets with their canonical paths ("bin/sh", "usr/bin/awk", ...), asked once per binary. */
+export function busyboxApplets(binary: string, log?: Logger): Promise<string[]> {
+  if (!applets.has(binary)) {
+    const list = runFetched(binary, ["--list-full"], log).then((out) =>
+      out.split("\n").map((l) => l.trim()).filter((l) => /^[\w./-]+$/.test(l) && !l.includes("..")),
+    );
+    list.catch(() => applets.delete(binary));
+    applets.set(binary, list);
+  }
+  return applets.get(binary)!;
 }
 
 /**
