@@ -40,8 +40,9 @@ export function detectCompression(b: Buffer): Detected {
 
 /**
  * Decompress one initrd segment. The kernel allows zero padding after it, which zstd and
- * lz4 reject: on failure, try again without trailing zeros (not first: a gzip trailer
- * may itself end in zero bytes).
+ * lz4 reject. A stream may itself end in a few zero bytes (a gzip size, lz4's last
+ * literals: the cpio trailer's padding), so on failure try the lengths just past the last
+ * non-zero byte.
  */
 export async function decompress(data: Buffer, kind: Detected, log?: Logger): Promise<Buffer> {
   try {
@@ -49,8 +50,14 @@ export async function decompress(data: Buffer, kind: Detected, log?: Logger): Pr
   } catch (e) {
     let end = data.length;
     while (end > 0 && data[end - 1] === 0) end--;
-    if (end === data.length) throw e;
-    return decompressExactly(data.subarray(0, end), kind, log);
+    for (let len = end; len < Math.min(data.length, end + 16); len++) {
+      try {
+        return await decompressExactly(data.subarray(0, len), kind, log);
+      } catch {
+        /* try one more byte of the zeros */
+      }
+    }
+    throw e;
   }
 }
 

@@ -46,23 +46,36 @@ export function efiImageKiB(efiBytes: number): number {
 
 /**
  * GRUB core images for BIOS and UEFI, cached by GRUB's version and what goes into them
- * (they do not change from build to build).
+ * (they do not change from build to build); the UEFI FAT image around BOOTX64.EFI carries
+ * dates, so it is kept per SOURCE_DATE_EPOCH.
  */
-export async function makeGrubImages(cacheDir: string, log?: Logger): Promise<GrubImages> {
+export async function makeGrubImages(cacheDir: string, epoch: number, log?: Logger): Promise<GrubImages> {
   requirePlatform("grub i386-pc");
   requirePlatform("grub x86_64-efi");
   const { stdout } = await run("grub-mkimage", ["--version"], { log });
   const grubVersion = stdout.trim().replace(/^.*\(GRUB\)\s*/, "");
-  const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, EFI_MODULES, v: 2 })).slice(0, 16);
+  const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, EFI_MODULES, v: 3 })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `${grubVersion.replace(/[^\w.+-]/g, "_")}-${key}`);
   const images: GrubImages = {
     eltorito: path.join(dir, "eltorito.img"),
-    efiImg: path.join(dir, "efi.img"),
+    efiImg: path.join(dir, `efi-${epoch}.img`),
     mbr: path.join(GRUB_LIB, BIOS_PLATFORM, "boot_hybrid.img"),
     grubVersion,
   };
-  if (fs.existsSync(path.join(dir, ".complete"))) return images;
+  if (!fs.existsSync(path.join(dir, ".complete"))) await makeCoreImages(dir, grubVersion, log);
+  if (!fs.existsSync(images.efiImg)) {
+    const tmp = `${images.efiImg}.tmp-${process.pid}`;
+    try {
+      await makeEfiFat(tmp, path.join(dir, "BOOTX64.EFI"), epoch, log);
+      fs.renameSync(tmp, images.efiImg);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+  return images;
+}
 
+async function makeCoreImages(dir: string, grubVersion: string, log?: Logger): Promise<void> {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = fs.mkdtempSync(`${dir}.tmp-`);
   try {
@@ -71,9 +84,7 @@ export async function makeGrubImages(cacheDir: string, log?: Logger): Promise<Gr
     const core = path.join(tmp, "core.img");
     await run("grub-mkimage", grubMkimageArgs("i386-pc-eltorito", core, cfg, BIOS_MODULES), { log });
     fs.renameSync(core, path.join(tmp, "eltorito.img"));
-    const efi = path.join(tmp, "BOOTX64.EFI");
-    await run("grub-mkimage", grubMkimageArgs("x86_64-efi", efi, cfg, EFI_MODULES), { log });
-    await makeEfiFat(path.join(tmp, "efi.img"), efi, log);
+    await run("grub-mkimage", grubMkimageArgs("x86_64-efi", path.join(tmp, "BOOTX64.EFI"), cfg, EFI_MODULES), { log });
     fs.writeFileSync(path.join(tmp, ".complete"), grubVersion + "\n");
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
@@ -81,19 +92,17 @@ export async function makeGrubImages(cacheDir: string, log?: Logger): Promise<Gr
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  return images;
 }
 
 /**
  * A FAT image with EFI/BOOT/BOOTX64.EFI, made by mtools (no mount, no root), with a fixed
- * serial and every date set to GRUB's own file date: the same bytes for the same GRUB.
+ * serial and every date SOURCE_DATE_EPOCH (mtools honours it; TZ is pinned to UTC).
  */
-async function makeEfiFat(img: string, efiBinary: string, log?: Logger): Promise<void> {
+async function makeEfiFat(img: string, efiBinary: string, epoch: number, log?: Logger): Promise<void> {
   const kib = efiImageKiB(fs.statSync(efiBinary).size);
   fs.writeFileSync(img, Buffer.alloc(0));
   fs.truncateSync(img, kib * 1024);
-  const grubDate = Math.floor(fs.statSync(TOOL_FILES["grub x86_64-efi"].path).mtimeMs / 1000);
-  const env = { MTOOLS_SKIP_CHECK: "1", SOURCE_DATE_EPOCH: String(grubDate) };
+  const env = { MTOOLS_SKIP_CHECK: "1", SOURCE_DATE_EPOCH: String(epoch) };
   await run("mformat", ["-i", img, "-N", "DEC0CD00", "-v", "DEMOCD_EFI", "-T", String(kib * 2), "-h", "2", "-s", "32", "::"], { log, env });
   await run("mmd", ["-i", img, "::/EFI", "::/EFI/BOOT"], { log, env });
   await run("mcopy", ["-i", img, efiBinary, "::/EFI/BOOT/BOOTX64.EFI"], { log, env });

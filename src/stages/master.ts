@@ -23,7 +23,7 @@ export function mediumGrafts(ctx: BuildContext): Graft[] {
  * complete, synced image is renamed into place, with its sha256 next to it.
  */
 export async function masterIso(ctx: BuildContext): Promise<{ bytes: number; sha256: string }> {
-  const images = await makeGrubImages(ctx.paths.cache, ctx.log);
+  const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, ctx.log);
   return writeIso(ctx, {
     volid: volumeId(ctx.config.version),
     grafts: mediumGrafts(ctx),
