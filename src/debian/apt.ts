@@ -54,7 +54,7 @@ export async function resolveCached(
   cacheDir: string,
   key: string,
   resolve: () => Promise<ResolvedPackage>,
-  stamp = aptListsStamp(),
+  stamp: string,
 ): Promise<ResolvedPackage> {
   const file = path.join(cacheDir, "resolved.json");
   let cache: { stamp: string; packages: Record<string, ResolvedPackage> } = { stamp, packages: {} };

@@ -26,7 +26,6 @@ export interface GrubImages {
   efiImg: string;
   /** The hybrid MBR boot code for USB sticks. */
   mbr: string;
-  grubVersion: string;
 }
 
 export function grubMkimageArgs(format: "i386-pc-eltorito" | "x86_64-efi", out: string, config: string, modules: readonly string[]): string[] {
@@ -60,7 +59,6 @@ export async function makeGrubImages(cacheDir: string, epoch: number, log?: Logg
     eltorito: path.join(dir, "eltorito.img"),
     efiImg: path.join(dir, `efi-${epoch}.img`),
     mbr: path.join(GRUB_LIB, BIOS_PLATFORM, "boot_hybrid.img"),
-    grubVersion,
   };
   if (!fs.existsSync(path.join(dir, ".complete"))) await makeCoreImages(dir, grubVersion, log);
   if (!fs.existsSync(images.efiImg)) {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
-import { fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
+import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
 import type { BuildContext, Components } from "../context.ts";
 
 /** The one kernel release an unpacked linux-image package holds. */
@@ -27,10 +27,11 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const cache = ctx.paths.cache;
   const log = ctx.log;
   const key = (p: { name: string; version?: string }) => `${p.name}=${p.version ?? ""}`;
+  const stamp = aptListsStamp();
   // One after another: they share the cache file.
-  const kpkg = await resolveCached(cache, `kernel:${key(packages.kernel)}`, () => resolveKernelPackage(packages.kernel.name, packages.kernel.version, log));
-  const xpkg = await resolveCached(cache, key(packages.xen), () => resolvePackage(packages.xen.name, packages.xen.version, log));
-  const bpkg = await resolveCached(cache, key(packages.busybox), () => resolvePackage(packages.busybox.name, packages.busybox.version, log));
+  const kpkg = await resolveCached(cache, `kernel:${key(packages.kernel)}`, () => resolveKernelPackage(packages.kernel.name, packages.kernel.version, log), stamp);
+  const xpkg = await resolveCached(cache, key(packages.xen), () => resolvePackage(packages.xen.name, packages.xen.version, log), stamp);
+  const bpkg = await resolveCached(cache, key(packages.busybox), () => resolvePackage(packages.busybox.name, packages.busybox.version, log), stamp);
 
   const k = await fetchPackage(kpkg, cache, { log, prepare: (dir) => prepareKernel(dir, ctx) });
   const release = kernelRelease(k.dir);
