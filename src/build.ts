@@ -9,6 +9,7 @@ import { masterIso } from "./stages/master.ts";
 import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
 import { renderBootFiles } from "./stages/render.ts";
 import { makeMinimalRoot } from "./stages/root.ts";
+import { makeDebianRoot } from "./stages/root-debian.ts";
 
 /** The external compressor an initrd compression needs (gzip runs in-process). */
 export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
@@ -38,9 +39,12 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
     return c;
   }, (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
   await log.stage("root", async () => {
-    await requireTools("openssl");
-    return makeMinimalRoot(ctx);
-  }, () => `profile ${ctx.config.profile}`);
+    await requireTools("openssl", "cp");
+    if (ctx.config.profile === "minimal") return makeMinimalRoot(ctx);
+    await requireTools("mmdebstrap");
+    const r = await makeDebianRoot(ctx);
+    return `, ${ctx.config.debian.suite} ${r.reused ? "bootstrap reused" : "bootstrapped"} (${ctx.rootPackages?.length} packages)`;
+  }, (s) => `profile ${ctx.config.profile}${s ?? ""}`);
   await log.stage("assemble", async () => {
     const patched = overlayRootpatch(ctx);
     const modules = installKernelModules(ctx);

@@ -23,6 +23,8 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
   for (const s of SETTINGS) {
     const shown = s.default !== undefined && !(Array.isArray(s.default) && s.default.length === 0) ? ` (default: ${s.default})` : "";
     buildCmd.addOption(new Option(s.flag, s.help + shown));
+    // Both spellings, so a config file's true can be turned off on the command line.
+    if (s.kind === "bool") buildCmd.addOption(new Option(s.flag.replace(/^--/, "--no-"), `turn off ${s.flag}`));
   }
   buildCmd.action(async (opts: Record<string, unknown>) => {
     if (opts.from) {

@@ -12,7 +12,8 @@ export interface Component {
 }
 
 export interface Components {
-  kernel: Component & { release: string; vmlinuz: string; modulesDir: string };
+  /** modulesDir: plain modules (the initrd's); mediumModulesDir: the same, xz-compressed (the medium's). */
+  kernel: Component & { release: string; vmlinuz: string; modulesDir: string; mediumModulesDir: string };
   xen: Component & { release: string; xenGz: string };
   busybox: Component & { binary: string };
 }
@@ -45,6 +46,9 @@ export interface BuildContext {
   components?: Components;
   /** Set by the root stage. */
   rootPasswordHash?: string;
+  /** Set by the debian profile's root stage: where the root came from, and what it holds. */
+  rootSource?: { bootstrap: string; suite: string; mirrors: { main: string; security: string } };
+  rootPackages?: string[];
   /** Set by assemble: module paths (relative to /lib/modules/<ver>) in load order. */
   initrdModules?: string[];
   /** Set by render: the medium's id that /linuxrc looks for. */

@@ -4,13 +4,16 @@ import { z } from "zod";
 export const ENTRY_IDS = ["xen", "xen-ip", "xen-safe", "linux"] as const;
 export type EntryId = (typeof ENTRY_IDS)[number];
 
-export const PROFILES = ["minimal"] as const;
+/** debian: a Debian userland bootstrapped by mmdebstrap, with the Xen toolstack; minimal: busybox only. */
+export const PROFILES = ["debian", "minimal"] as const;
 export const COMPRESSIONS = ["gzip", "zstd", "xz", "lz4", "none"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
+const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name");
+
 const packageRef = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name"),
+    name: packageName,
     version: z
       .string()
       .regex(/^[0-9A-Za-z.+~:-]+$/, "must be a Debian version")
@@ -24,7 +27,10 @@ const tmpfsSize = z.string().regex(/^(\d+[kmgKMG]?|\d{1,3}%)$/, 'must be like "5
 /** Kernel nfsroot syntax: ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf>[:<dns0>:<dns1>] or a keyword. */
 const ipConfig = z
   .string()
-  .regex(/^(dhcp|on|any|off|none|[0-9.]*(:[^:\s]*){0,8})$/, "must use the kernel's nfsroot ip= syntax, e.g. 169.254.1.1::169.254.1.254:255.255.0.0:democd:eth0:off");
+  .regex(/^(dhcp|on|any|off|none|[0-9.]*(:[^:\s]*){0,8})$/, "must use the kernel's nfsroot ip= syntax, e.g. 169.254.0.1::169.254.0.254:255.255.255.0:democd:eth0:off");
+
+/** An http(s) or file URL of a Debian archive. */
+const mirrorUrl = z.string().regex(/^(https?|file):\/\/[^\s"'`$\\]+$/, "must be an http://, https:// or file:// URL");
 
 const cmdline = z.string().regex(/^[^\n\r'"`\\$]*$/, "must be a single line without quotes, backslashes or $");
 
@@ -57,6 +63,23 @@ export const configSchema = z
         extraModules: z.array(z.string().regex(/^[\w-]+$/, "must be a module name")),
         tmpfsSize,
         mediaTimeout: z.number().int().min(1).max(600),
+      })
+      .strict(),
+    /** The debian profile's bootstrap (mmdebstrap). Mirrors default to the ones the host's apt uses. */
+    debian: z
+      .object({
+        suite: z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a Debian suite name like bookworm"),
+        mirror: mirrorUrl.optional(),
+        securityMirror: mirrorUrl.optional(),
+        aptProxy: z.string().regex(/^https?:\/\/[^\s"'`$\\]+$/, "must be an http:// or https:// URL").optional(),
+        packages: z.array(packageName),
+        minimize: z.boolean(),
+      })
+      .strict(),
+    /** Demo domains started off the medium with `xl create /etc/xen/demo.cfg`. */
+    guest: z
+      .object({
+        memory: z.number().int().min(64).max(65536),
       })
       .strict(),
     /** The profile directory holding rootpatch/, irtree/ and templates/. */

@@ -12,10 +12,10 @@ export function overlayRootpatch(ctx: BuildContext): number {
   return overlayTree(path.join(ctx.config.profileDir, "rootpatch"), ctx.paths.root, { label: "rootpatch" });
 }
 
-/** The full module tree on the medium (/usr/lib/modules), hard-linked from the cache. */
+/** The full module tree, xz-compressed, on the medium (/usr/lib/modules), hard-linked from the cache. */
 export function installKernelModules(ctx: BuildContext): number {
   const k = need(ctx.components, "components").kernel;
-  return linkTree(k.modulesDir, path.join(ctx.paths.usr, "lib", "modules", k.release));
+  return linkTree(k.mediumModulesDir, path.join(ctx.paths.usr, "lib", "modules", k.release));
 }
 
 /** The initrd tree: the profile's irtree/, busybox, and the module closure that finds the medium. */

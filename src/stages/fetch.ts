@@ -1,7 +1,9 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
+import { compressedModules } from "../kernel/compress-modules.ts";
 import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
 import type { BuildContext, Components } from "../context.ts";
 
@@ -38,6 +40,8 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const vmlinuz = path.join(k.dir, "boot", `vmlinuz-${release}`);
   if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${kpkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
 
+  const mediumModulesDir = await compressedModules(k.dir, release, os.availableParallelism(), log);
+
   const x = await fetchPackage(xpkg, cache, { log });
   const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
   if (!xenGz) throw new DemocdError(`${xpkg.name} has no /boot/xen-*.gz`, { hint: "choose a xen-hypervisor-* package" });
@@ -47,7 +51,7 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   if (!fs.existsSync(binary)) throw new DemocdError(`${bpkg.name} has no /bin/busybox`, { hint: "use busybox-static" });
 
   return {
-    kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release) },
+    kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release), mediumModulesDir },
     xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz) },
     busybox: { pkg: bpkg, dir: b.dir, binary },
   };

@@ -68,6 +68,7 @@ export function writeManifest(ctx: BuildContext): void {
     components: Object.fromEntries(
       (["kernel", "xen", "busybox"] as const).map((k) => [k, { package: c[k].pkg.name, version: c[k].pkg.version, arch: c[k].pkg.arch }]),
     ),
+    ...(ctx.rootSource && { root: { ...ctx.rootSource, packages: ctx.rootPackages } }),
     config: publicConfig(ctx.config),
   };
   writeFile(path.join(ctx.paths.democd, "id"), manifest.id + "\n");

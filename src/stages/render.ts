@@ -13,6 +13,7 @@ export function mediaId(ctx: BuildContext): string {
     config: publicConfig(ctx.config),
     packages: [c.kernel.pkg, c.xen.pkg, c.busybox.pkg].map((p) => `${p.name}=${p.version}`),
     epoch: ctx.sourceDateEpoch,
+    root: ctx.rootSource?.bootstrap,
   });
   return `democd-${ctx.config.version}-${sha256(inputs).slice(0, 16)}`;
 }

@@ -17,6 +17,12 @@ const ROOT_DIRS: [string, number][] = [
 /** Merged /usr: the root's bin, sbin, lib point into the medium. */
 export const MERGED_USR_LINKS = ["bin", "sbin", "lib", "lib64"];
 
+/**
+ * The demo domains' network: dom0's bridge, host-only, link-local (the original CD's
+ * 169.254.1.<n> convention); guests take addresses from .1 up.
+ */
+export const DEMO_NET = { bridge: "xenbr0", prefix: "169.254.1", dom0: "169.254.1.254", netmask: "255.255.255.0", cidr: 24 } as const;
+
 /** Variables every root template sees. */
 export function rootTemplateVars(ctx: BuildContext): Record<string, unknown> {
   const c = need(ctx.components, "components");
@@ -30,7 +36,28 @@ export function rootTemplateVars(ctx: BuildContext): Record<string, unknown> {
     buildDate: new Date(ctx.sourceDateEpoch * 1000).toISOString().slice(0, 10),
     rootPasswordHash: need(ctx.rootPasswordHash, "rootPasswordHash"),
     passwordChangedDays: Math.floor(ctx.sourceDateEpoch / 86400),
+    guestMemory: ctx.config.guest.memory,
+    demoNet: DEMO_NET,
   };
+}
+
+/** The root password's SHA-512 crypt hash, with a salt derived from the build (reproducible). */
+export async function hashRootPassword(ctx: BuildContext): Promise<string> {
+  if (ctx.config.rootPassword === undefined) {
+    ctx.log.warn(`no --root-password given: root's password is the documented demo default "${DEMO_ROOT_PASSWORD}"`);
+  }
+  const salt = saltFrom(sha256(`${ctx.config.hostname}\0${ctx.config.version}\0${ctx.sourceDateEpoch}`));
+  return hashPassword(ctx.config.rootPassword ?? DEMO_ROOT_PASSWORD, salt, ctx.log);
+}
+
+/** templates/<profile>/usr and /root over the trees, *.ejs rendered with the root's variables. */
+export function renderProfileTemplates(ctx: BuildContext): void {
+  const { profile, profileDir } = ctx.config;
+  const vars = rootTemplateVars(ctx);
+  const profileTemplates = path.join(profileDir, "templates", profile);
+  const render = (rel: string, text: string) => renderText(text, vars, `${profileTemplates}/${rel}.ejs`);
+  overlayTree(path.join(profileTemplates, "usr"), ctx.paths.usr, { render, label: `templates/${profile}/usr` });
+  overlayTree(path.join(profileTemplates, "root"), ctx.paths.root, { render, label: `templates/${profile}/root` });
 }
 
 /** The minimal profile: a busybox userland on the medium and a small /etc in the root. */
@@ -39,12 +66,7 @@ export async function makeMinimalRoot(ctx: BuildContext): Promise<void> {
   const c = need(ctx.components, "components");
   freshDir(root);
   freshDir(usr);
-
-  if (ctx.config.rootPassword === undefined) {
-    ctx.log.warn(`no --root-password given: root's password is the documented demo default "${DEMO_ROOT_PASSWORD}"`);
-  }
-  const salt = saltFrom(sha256(`${ctx.config.hostname}\0${ctx.config.version}\0${ctx.sourceDateEpoch}`));
-  ctx.rootPasswordHash = await hashPassword(ctx.config.rootPassword ?? DEMO_ROOT_PASSWORD, salt, ctx.log);
+  ctx.rootPasswordHash = await hashRootPassword(ctx);
 
   const applets = await busyboxApplets(c.busybox.binary, ctx.log);
   installBusybox(c.busybox.binary, applets, usr, true);
@@ -57,11 +79,6 @@ export async function makeMinimalRoot(ctx: BuildContext): Promise<void> {
     if (link === "lib64" && !fs.existsSync(path.join(usr, "lib64"))) continue;
     symlink(`usr/${link}`, path.join(root, link));
   }
-
-  const vars = rootTemplateVars(ctx);
-  const profileTemplates = path.join(ctx.config.profileDir, "templates", ctx.config.profile);
-  const render = (rel: string, text: string) => renderText(text, vars, `${profileTemplates}/${rel}.ejs`);
-  overlayTree(path.join(profileTemplates, "usr"), usr, { render, label: "templates/minimal/usr" });
-  overlayTree(path.join(profileTemplates, "root"), root, { render, label: "templates/minimal/root" });
+  renderProfileTemplates(ctx);
   fs.chmodSync(path.join(root, "etc", "shadow"), 0o600);
 }

@@ -46,9 +46,9 @@ describe("booting the ISO in QEMU (TCG, real SeaBIOS and OVMF)", () => {
   it("the command-line IP entry passes ip= to Linux and /linuxrc configures the interface", async () => {
     await needTools("qemu-system-x86_64");
     await withLoggedInBoot(iso, "xen-ip", "bios", async (s) => {
-      expect(await s.shell("cat /proc/cmdline")).toContain("ip=169.254.1.1::169.254.1.254:255.255.0.0:democd:eth0:off");
-      expect(await s.shell("ip -o addr show dev eth0")).toMatch(/inet 169\.254\.1\.1\/16/);
-      expect(await s.shell("ip route")).toMatch(/default via 169\.254\.1\.254 dev eth0/);
+      expect(await s.shell("cat /proc/cmdline")).toContain("ip=169.254.0.1::169.254.0.254:255.255.255.0:democd:eth0:off");
+      expect(await s.shell("ip -o addr show dev eth0")).toMatch(/inet 169\.254\.0\.1\/24/);
+      expect(await s.shell("ip route")).toMatch(/default via 169\.254\.0\.254 dev eth0/);
       expect(await s.shell("hostname")).toBe("democd");
     }, { memoryMb: 1536 });
   });

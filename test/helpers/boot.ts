@@ -16,13 +16,14 @@ export async function withLoggedInBoot<T>(
   entry: EntryId,
   firmware: Firmware,
   fn: (s: QemuSession, loginSeconds: number) => Promise<T>,
-  options: { memoryMb?: number; usb?: boolean } = {},
+  options: { memoryMb?: number; usb?: boolean; beforeLogin?: (s: QemuSession) => Promise<void> } = {},
 ): Promise<T> {
-  const transcript = path.join(TEST_BUILD_DIR, "consoles", `${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
+  const transcript = path.join(TEST_BUILD_DIR, "consoles", `${path.basename(iso, ".iso")}-${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
   fs.mkdirSync(path.dirname(transcript), { recursive: true });
   const s = await QemuSession.start({ iso, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg", usb: options.usb }, { transcriptFile: transcript });
   try {
     await s.selectEntry(entry);
+    await options.beforeLogin?.(s);
     await s.login("root", TEST_PASSWORD, LOGIN_TIMEOUT_S);
     const loginSeconds = s.elapsed();
     process.stderr.write(`  ${entry}/${firmware}${options.usb ? "/usb" : ""}: login after ${loginSeconds.toFixed(1)}s\n`);

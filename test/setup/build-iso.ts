@@ -3,22 +3,30 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { build, createContext } from "../../src/build.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { TEST_BUILD_DIR, TEST_ISO, TEST_PASSWORD } from "../helpers/paths.ts";
+import { TEST_BUILD_DIR, TEST_DEBIAN_BUILD_DIR, TEST_DEBIAN_ISO, TEST_ISO, TEST_PASSWORD } from "../helpers/paths.ts";
 
 /**
  * Build the ISO the integration and end-to-end tests inspect and boot, once per run, with
  * the real tools and Debian's real packages. The package cache is shared with ./make.ts.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  fs.mkdirSync(TEST_BUILD_DIR, { recursive: true });
-  const cache = path.join(TEST_BUILD_DIR, "cache");
+  await buildTestIso(TEST_BUILD_DIR, { profile: "minimal", out: TEST_ISO });
+  project.provide("isoPath", TEST_ISO);
+  // The default profile, as `./make.ts build` makes it: a Debian dom0 with the Xen toolstack.
+  await buildTestIso(TEST_DEBIAN_BUILD_DIR, { out: TEST_DEBIAN_ISO });
+  project.provide("debianIsoPath", TEST_DEBIAN_ISO);
+}
+
+async function buildTestIso(buildDir: string, cli: Record<string, unknown>): Promise<void> {
+  fs.mkdirSync(buildDir, { recursive: true });
+  const cache = path.join(buildDir, "cache");
   const shared = path.resolve("build/cache");
   if (!fs.existsSync(cache)) {
     fs.mkdirSync(shared, { recursive: true });
     fs.symlinkSync(shared, cache);
   }
   const config = loadConfig({
-    cli: { profile: "minimal", version: "9.9-test", rootPassword: TEST_PASSWORD, out: TEST_ISO, buildDir: TEST_BUILD_DIR, timeout: "3", builder: "democd-tests" },
+    cli: { version: "9.9-test", rootPassword: TEST_PASSWORD, buildDir, timeout: "3", builder: "democd-tests", ...cli },
   });
   const ctx = createContext(config, { quiet: !process.env.DEMOCD_TEST_VERBOSE });
   const started = Date.now();
@@ -27,12 +35,12 @@ export default async function setup(project: TestProject): Promise<void> {
   } finally {
     ctx.log.close();
   }
-  process.stderr.write(`test ISO built in ${((Date.now() - started) / 1000).toFixed(1)}s: ${ctx.log.timingSummary()}\n`);
-  project.provide("isoPath", TEST_ISO);
+  process.stderr.write(`test ISO ${path.basename(String(cli.out))} (${config.profile}) built in ${((Date.now() - started) / 1000).toFixed(1)}s: ${ctx.log.timingSummary()}\n`);
 }
 
 declare module "vitest" {
   export interface ProvidedContext {
     isoPath: string;
+    debianIsoPath: string;
   }
 }

@@ -21,7 +21,9 @@ describe("config", () => {
   it("resolves every setting from defaults when nothing is given", () => {
     const c = loadConfig();
     expect(c.version).toBe("1.0");
-    expect(c.profile).toBe("minimal");
+    expect(c.profile).toBe("debian");
+    expect(c.debian).toEqual({ suite: "bookworm", packages: [], minimize: true });
+    expect(c.guest.memory).toBe(256);
     expect(c.packages.kernel.name).toBe("linux-image-amd64");
     expect(c.boot.default).toBe("xen");
     expect(c.initrd.compression).toBe("gzip");

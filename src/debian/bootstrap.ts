@@ -1,0 +1,115 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { isRoot } from "../archive/devices.ts";
+import { sha256 } from "../context.ts";
+import { DemocdError } from "../errors.ts";
+import { lastMeaningfulLine, run } from "../exec.ts";
+import { removeTree } from "../fsutil.ts";
+import type { Logger } from "../log.ts";
+import { checkMirrors, sourceLines, type Mirrors } from "./mirrors.ts";
+
+export interface BootstrapSpec {
+  suite: string;
+  mirrors: Mirrors;
+  /** Everything to install, with `name=version` pins. */
+  packages: string[];
+  minimize: boolean;
+  aptProxy?: string;
+  sourceDateEpoch: number;
+}
+
+/**
+ * What a demo dom0 runs: sysvinit (measured faster to a login than systemd under TCG, and
+ * its runlevels are the original CD's dom0/guest switch), the Xen toolstack, module
+ * loading and networking for the guests' bridge.
+ */
+export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "procps", "busybox", "xenstore-utils"];
+
+/** xen-utils for the hypervisor package: xen-hypervisor-4.17-amd64 1.2 -> xen-utils-4.17=1.2. */
+export function toolstackPackage(hypervisorName: string, hypervisorVersion: string): string {
+  const m = /^xen-hypervisor-(\d+\.\d+)(-|$)/.exec(hypervisorName);
+  if (!m) throw new DemocdError(`cannot tell the Xen toolstack for hypervisor package ${hypervisorName}`, { hint: "use a xen-hypervisor-<major.minor>-<arch> package" });
+  return `xen-utils-${m[1]}=${hypervisorVersion}`;
+}
+
+/** What --minimize leaves out of the root (the copyright files stay). */
+const MINIMIZE_DPKG_OPTS = [
+  "path-exclude=/usr/share/man/*",
+  "path-exclude=/usr/share/info/*",
+  "path-exclude=/usr/share/locale/*",
+  "path-exclude=/usr/share/doc/*",
+  "path-include=/usr/share/doc/*/copyright",
+  "path-exclude=/usr/share/lintian/*",
+];
+
+/** mmdebstrap's arguments, minus the target directory and the proxy (which do not change the result). */
+export function bootstrapArgs(spec: BootstrapSpec): string[] {
+  const args = ["--variant=apt", "--mode=root", "--format=directory", `--include=${[...spec.packages].sort().join(",")}`];
+  if (spec.minimize) args.push(...MINIMIZE_DPKG_OPTS.map((o) => `--dpkgopt=${o}`));
+  // Without the lists a minimized root cannot `apt-get install` until `apt-get update`: as on any minimized image.
+  if (!spec.minimize) args.push("--skip=cleanup/apt/lists");
+  return args;
+}
+
+/** The cache key: the same inputs give the same root. */
+export function bootstrapKey(spec: BootstrapSpec, mmdebstrapVersion: string): string {
+  return sha256(JSON.stringify({ args: bootstrapArgs(spec), sources: sourceLines(spec.mirrors, spec.suite), mmdebstrapVersion, epoch: spec.sourceDateEpoch })).slice(0, 24);
+}
+
+/** One line that names what the user got wrong, from mmdebstrap's (apt's) output. */
+export function explainBootstrapFailure(output: string, spec: Pick<BootstrapSpec, "suite" | "mirrors">): { message: string; hint: string } {
+  const where = `${spec.mirrors.main} ${spec.suite}`;
+  let m = /Unable to locate package (\S+)/.exec(output) ?? /Package '?([^'\s]+)'? has no installation candidate/.exec(output);
+  if (m) return { message: `package ${m[1]} is not in ${where} (or its -updates/-security suites)`, hint: "check the name (apt-cache policy NAME) or drop it from --packages" };
+  m = /Version '([^']+)' for '([^']+)' was not found/.exec(output);
+  if (m) return { message: `${m[2]} ${m[1]} is not in ${where} (or its -updates/-security suites)`, hint: "the Xen toolstack must match the hypervisor: choose --xen-version the mirror has" };
+  m = /The repository '(\S+) (\S+) Release' does not have a Release file/.exec(output);
+  if (m) return { message: `mirror ${m[1]} has no suite ${m[2]}`, hint: "check --suite, --mirror and --security-mirror" };
+  m = /(?:Could not resolve|Failed to fetch|Could not connect to|Unable to connect to)[^\n]*/.exec(output);
+  if (m) return { message: `the mirror is unreachable: ${m[0].trim()}`, hint: "check --mirror/--security-mirror and the network, or set --apt-proxy" };
+  return { message: `mmdebstrap failed: ${lastMeaningfulLine(output) || "no output"}`, hint: `the full output is in the build log` };
+}
+
+async function mmdebstrapVersion(): Promise<string> {
+  const r = await execa("mmdebstrap", ["--version"], { reject: false });
+  return String(r.stdout).trim();
+}
+
+/**
+ * The root, bootstrapped from Debian's archive into the cache under a key of its inputs.
+ * It is built under a temporary name and renamed when complete: a failed or interrupted
+ * bootstrap never leaves a tree that a later build would take for a finished one.
+ */
+export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: Logger): Promise<{ dir: string; reused: boolean; key: string }> {
+  if (!isRoot()) {
+    throw new DemocdError("the debian profile bootstraps its root with mmdebstrap, which needs root here", { hint: "run the build as root, or use --profile minimal" });
+  }
+  const version = await mmdebstrapVersion();
+  const key = bootstrapKey(spec, version);
+  const dir = path.join(cacheDir, "bootstrap", key);
+  if (fs.existsSync(dir)) return { dir, reused: true, key };
+  if (!spec.aptProxy) await checkMirrors(spec.mirrors, spec.suite);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  removeTree(tmp);
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const args = bootstrapArgs(spec);
+  if (spec.aptProxy) args.push(`--aptopt=Acquire::http::Proxy "${spec.aptProxy}"`, `--aptopt=Acquire::https::Proxy "${spec.aptProxy}"`);
+  args.push(spec.suite, tmp, ...sourceLines(spec.mirrors, spec.suite));
+  try {
+    await run("mmdebstrap", args, {
+      log,
+      env: { SOURCE_DATE_EPOCH: String(spec.sourceDateEpoch) },
+      onLine: (line) => {
+        if (/^I: /.test(line)) log.progress(`bootstrap: ${line.slice(3)}`);
+      },
+    });
+  } catch (e) {
+    removeTree(tmp);
+    const output = e instanceof DemocdError ? (e.debug ?? e.message) : String(e);
+    const { message, hint } = explainBootstrapFailure(output, spec);
+    throw new DemocdError(message, { hint, debug: output });
+  }
+  fs.renameSync(tmp, dir);
+  return { dir, reused: false, key };
+}

@@ -1,0 +1,71 @@
+import fs from "node:fs";
+import path from "node:path";
+import { run } from "../exec.ts";
+import { removeTree } from "../fsutil.ts";
+import type { Logger } from "../log.ts";
+
+/**
+ * xz -2 with CRC32 (the kernel's own choice for .ko.xz): measured on this kernel's modules,
+ * 4.5x smaller at ~7 MB/s per core; -6 gains 7 % more at a quarter of the speed. kmod and
+ * busybox modprobe both load .ko.xz.
+ */
+export const XZ_MODULE_ARGS = ["-2", "--check=crc32", "-T1", "--"];
+
+/** Files per xz call: short command lines, and work to spread over the cores. */
+const BATCH = 400;
+
+export function moduleFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith(".ko")) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** Split a list into batches dealt round-robin to `lanes` workers. */
+export function lanesOf<T>(items: readonly T[], batch: number, lanes: number): T[][][] {
+  const out: T[][][] = Array.from({ length: lanes }, () => []);
+  for (let i = 0, b = 0; i < items.length; i += batch, b++) out[b % lanes].push(items.slice(i, i + batch));
+  return out;
+}
+
+/**
+ * The kernel's module tree with every module xz-compressed and modules.dep remade for the
+ * new names, kept in the cache beside the package (made once per kernel package version,
+ * under a temporary name until complete). The medium carries this tree; the initrd keeps
+ * plain modules for busybox insmod.
+ */
+export async function compressedModules(pkgDir: string, release: string, lanes: number, log: Logger): Promise<string> {
+  const base = `${pkgDir}.modules-xz`;
+  const dir = path.join(base, "lib", "modules", release);
+  if (fs.existsSync(base)) return dir;
+  const tmp = `${base}.tmp-${process.pid}`;
+  removeTree(tmp);
+  const tmpDir = path.join(tmp, "lib", "modules", release);
+  fs.mkdirSync(path.dirname(tmpDir), { recursive: true });
+  try {
+    await run("cp", ["-a", path.join(pkgDir, "lib", "modules", release), tmpDir], { log });
+    const files = moduleFiles(tmpDir);
+    let done = 0;
+    await Promise.all(
+      lanesOf(files, BATCH, Math.max(1, lanes)).map(async (batches) => {
+        for (const b of batches) {
+          await run("xz", [...XZ_MODULE_ARGS, ...b]);
+          done += b.length;
+          log.progress(`compressing kernel modules: ${done}/${files.length}`);
+        }
+      }),
+    );
+    await run("depmod", ["-b", tmp, release], { log });
+  } catch (e) {
+    removeTree(tmp);
+    throw e;
+  }
+  fs.renameSync(tmp, base);
+  return dir;
+}

@@ -1,0 +1,83 @@
+import fs from "node:fs";
+import path from "node:path";
+import { DEBIAN_BASE_PACKAGES, bootstrapRoot, toolstackPackage, type BootstrapSpec } from "../debian/bootstrap.ts";
+import { resolveMirrors } from "../debian/mirrors.ts";
+import { need, type BuildContext } from "../context.ts";
+import { DemocdError } from "../errors.ts";
+import { run } from "../exec.ts";
+import { freshDir, linkTree, symlink, writeFile } from "../fsutil.ts";
+import { hashRootPassword, renderProfileTemplates } from "./root.ts";
+
+/** Replace a user's password hash and change date in /etc/shadow text. */
+export function setShadowPassword(shadow: string, user: string, hash: string, changedDays: number): string {
+  let found = false;
+  const lines = shadow.split("\n").map((line) => {
+    const f = line.split(":");
+    if (f[0] !== user || f.length < 9) return line;
+    found = true;
+    f[1] = hash;
+    f[2] = String(changedDays);
+    return f.join(":");
+  });
+  if (!found) throw new DemocdError(`/etc/shadow of the bootstrapped root has no ${user} entry`);
+  return lines.join("\n");
+}
+
+/** Installed packages as name=version, from dpkg's status file. */
+export function installedPackages(status: string): string[] {
+  const out: string[] = [];
+  for (const stanza of status.split(/\n\n+/)) {
+    const name = /^Package: (.+)$/m.exec(stanza)?.[1];
+    const version = /^Version: (.+)$/m.exec(stanza)?.[1];
+    if (name && version && /^Status: .* installed$/m.test(stanza)) out.push(`${name}=${version}`);
+  }
+  return out.sort();
+}
+
+export async function bootstrapSpec(ctx: BuildContext): Promise<BootstrapSpec> {
+  const c = need(ctx.components, "components");
+  const d = ctx.config.debian;
+  return {
+    suite: d.suite,
+    mirrors: await resolveMirrors(d),
+    packages: [...new Set([...DEBIAN_BASE_PACKAGES, toolstackPackage(c.xen.pkg.name, c.xen.pkg.version), ...d.packages])],
+    minimize: d.minimize,
+    aptProxy: d.aptProxy,
+    sourceDateEpoch: ctx.sourceDateEpoch,
+  };
+}
+
+/**
+ * The debian profile: a root bootstrapped from Debian's archive (cached), split as the
+ * medium wants it: /usr onto the medium (hard links into the cache), everything else
+ * into the root that /linuxrc unpacks into RAM. /boot points at the medium's /boot.
+ */
+export async function makeDebianRoot(ctx: BuildContext): Promise<{ reused: boolean }> {
+  const { root, usr } = ctx.paths;
+  const spec = await bootstrapSpec(ctx);
+  const { dir, reused, key } = await bootstrapRoot(spec, ctx.paths.cache, ctx.log);
+  ctx.rootSource = { bootstrap: key, suite: spec.suite, mirrors: spec.mirrors };
+
+  freshDir(root);
+  freshDir(usr);
+  const top = fs.readdirSync(dir).filter((n) => n !== "usr" && n !== "boot").sort();
+  await run("cp", ["-a", "--", ...top.map((n) => path.join(dir, n)), root], { log: ctx.log });
+  fs.mkdirSync(path.join(root, "usr"));
+  // sysvinit 3.06 complains on the console without it.
+  fs.mkdirSync(path.join(root, "etc", "inittab.d"), { recursive: true });
+  symlink("usr/boot", path.join(root, "boot"));
+  linkTree(path.join(dir, "usr"), usr);
+
+  ctx.rootPasswordHash = await hashRootPassword(ctx);
+  const shadow = path.join(root, "etc", "shadow");
+  const days = Math.floor(ctx.sourceDateEpoch / 86400);
+  const text = setShadowPassword(fs.readFileSync(shadow, "utf8"), "root", ctx.rootPasswordHash, days);
+  const mode = fs.statSync(shadow).mode & 0o7777;
+  const { uid, gid } = fs.statSync(shadow);
+  writeFile(shadow, text, mode);
+  fs.chownSync(shadow, uid, gid);
+
+  renderProfileTemplates(ctx);
+  ctx.rootPackages = installedPackages(fs.readFileSync(path.join(root, "var", "lib", "dpkg", "status"), "utf8"));
+  return { reused };
+}

@@ -1,0 +1,61 @@
+import { describe, expect, inject, it } from "vitest";
+import { LOGIN_TIMEOUT_S, MOUNTS_CMD, withLoggedInBoot } from "../helpers/boot.ts";
+import { needTools } from "../helpers/tools.ts";
+
+const iso = inject("debianIsoPath");
+
+/** Seconds a demo guest may take to reach its login prompt (idle: ~60 s after xl create). */
+const GUEST_TIMEOUT_S = LOGIN_TIMEOUT_S * 2;
+
+describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", () => {
+  it("dom0 runs the toolstack; xl create starts a guest off the same CD that logs in on its console; xl shutdown stops it", async () => {
+    await needTools("qemu-system-x86_64");
+    const times: Record<string, number> = {};
+    await withLoggedInBoot(iso, "xen", "bios", async (s, login) => {
+      times["dom0 login"] = login;
+      expect((await s.shell(MOUNTS_CMD)).split("\n").map((l) => l.trim())).toEqual(expect.arrayContaining(["/ tmpfs", "/usr iso9660"]));
+      expect(await s.shell("cat /sys/hypervisor/type")).toBe("xen");
+      expect(await s.shell("cat /etc/debian_version")).toMatch(/^12\./);
+      expect(await s.shell("xl list")).toMatch(/^Domain-0\s+0\s/m);
+      expect(await s.shell("pgrep -c -x oxenstored; pgrep -c -x xenconsoled")).toBe("1\n1");
+
+      // The dry run shows what a guest would get, overrides included.
+      const dry = await s.shell("xl create -n /etc/xen/demo.cfg name=demo2 memory=192 2>&1", 120);
+      expect(dry).toContain('"name": "demo2"');
+      expect(dry).toContain('"kernel": "/usr/boot/vmlinuz"');
+      expect(dry).toContain('"ramdisk": "/usr/boot/initrd.img"');
+      expect(dry).toMatch(/"max_memkb": 196608/);
+      expect(dry).toMatch(/"pdev_path": "\/dev\/sr0"[\s\S]*"vdev": "xvdd"/);
+      expect(dry).toContain("ip=169.254.1.1::169.254.1.254:255.255.255.0::eth0:off 4");
+
+      const created = await s.shell("xl create /etc/xen/demo.cfg >/dev/null 2>&1; echo rc=$?", 300);
+      expect(created).toContain("rc=0");
+      times["xl create returned"] = s.elapsed();
+      // The next guest is offered the next address.
+      expect(await s.shell("grep -o 'ip=[0-9.]*' /etc/xen/demo.cfg | head -1")).toBe("ip=169.254.1.2");
+
+      const log = "/var/log/xen/console/guest-demo.log";
+      const waited = await s.shell(
+        `i=0; until grep -q 'login:' ${log} 2>/dev/null || [ $i -ge ${GUEST_TIMEOUT_S} ]; do sleep 2; i=$((i+2)); done; grep -c 'login:' ${log}`,
+        GUEST_TIMEOUT_S + 60,
+      );
+      times["guest login prompt"] = s.elapsed();
+      const guestConsole = await s.shell(`cat ${log}`);
+      expect(waited, `guest console:\n${guestConsole}`).not.toBe("0");
+      expect(guestConsole).toContain("democd: found the medium on /dev/xvdd");
+      expect(guestConsole).toContain("demo guest ready at 169.254.1.1");
+      expect(await s.shell("xl list | awk 'NR > 1 { print $1 }'")).toBe("Domain-0\ndemo");
+      expect(await s.shell("busybox ping -c 1 -W 10 169.254.1.1 >/dev/null && echo reachable")).toBe("reachable");
+
+      expect(await s.shell("xl shutdown -w demo >/dev/null 2>&1; xl list | awk 'NR > 1 { print $1 }'", 300)).toBe("Domain-0");
+      times["guest shut down"] = s.elapsed();
+    }, {
+      memoryMb: 3072,
+      beforeLogin: async (s) => {
+        await s.waitFor("democd: toolstack ready", LOGIN_TIMEOUT_S);
+        times["toolstack ready"] = s.elapsed();
+      },
+    });
+    process.stderr.write(`  debian demo, seconds from QEMU start: ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}\n`);
+  });
+});
