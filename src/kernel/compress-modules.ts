@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
+import { sha256 } from "../context.ts";
 import { run } from "../exec.ts";
-import { removeTree } from "../fsutil.ts";
+import { linkTree, removeTree } from "../fsutil.ts";
 import type { Logger } from "../log.ts";
 
 /**
@@ -61,6 +62,35 @@ export async function compressedModules(pkgDir: string, release: string, lanes: 
         }
       }),
     );
+    await run("depmod", ["-b", tmp, release], { log });
+  } catch (e) {
+    removeTree(tmp);
+    throw e;
+  }
+  fs.renameSync(tmp, base);
+  return dir;
+}
+
+/** Is a module path (relative to kernel/) under one of the excluded directories? */
+export function excludedModule(rel: string, exclude: readonly string[]): boolean {
+  return exclude.some((d) => rel === d || rel.startsWith(`${d.replace(/\/+$/, "")}/`));
+}
+
+/**
+ * The compressed tree without the excluded kernel/ subdirectories, modules.dep remade so
+ * modprobe never looks for what was left out. Cached per exclusion list (hard links into
+ * the compressed tree, so it costs a depmod, not a copy).
+ */
+export async function prunedModules(xzDir: string, release: string, exclude: readonly string[], log: Logger): Promise<string> {
+  if (exclude.length === 0) return xzDir;
+  const base = `${xzDir.slice(0, -path.join("lib", "modules", release).length - 1)}.pruned-${sha256(JSON.stringify([...exclude].sort())).slice(0, 12)}`;
+  const dir = path.join(base, "lib", "modules", release);
+  if (fs.existsSync(base)) return dir;
+  const tmp = `${base}.tmp-${process.pid}`;
+  removeTree(tmp);
+  const tmpDir = path.join(tmp, "lib", "modules", release);
+  try {
+    linkTree(xzDir, tmpDir, (rel) => !(rel.startsWith("kernel/") && excludedModule(rel.slice("kernel/".length), exclude)));
     await run("depmod", ["-b", tmp, release], { log });
   } catch (e) {
     removeTree(tmp);

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
-import { compressedModules } from "../kernel/compress-modules.ts";
+import { compressedModules, prunedModules } from "../kernel/compress-modules.ts";
 import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
 import type { BuildContext, Components } from "../context.ts";
 
@@ -40,7 +40,8 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const vmlinuz = path.join(k.dir, "boot", `vmlinuz-${release}`);
   if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${kpkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
 
-  const mediumModulesDir = await compressedModules(k.dir, release, os.availableParallelism(), log);
+  const xzModules = await compressedModules(k.dir, release, os.availableParallelism(), log);
+  const mediumModulesDir = await prunedModules(xzModules, release, ctx.config.modules.exclude, log);
 
   const x = await fetchPackage(xpkg, cache, { log });
   const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));

@@ -16,6 +16,7 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", 
       expect((await s.shell(MOUNTS_CMD)).split("\n").map((l) => l.trim())).toEqual(expect.arrayContaining(["/ tmpfs", "/usr iso9660"]));
       expect(await s.shell("cat /sys/hypervisor/type")).toBe("xen");
       expect(await s.shell("cat /etc/debian_version")).toMatch(/^12\./);
+      expect(await s.shell("modprobe dummy && lsmod | grep -c '^dummy '")).toBe("1");
       expect(await s.shell("xl list")).toMatch(/^Domain-0\s+0\s/m);
       expect(await s.shell("pgrep -c -x oxenstored; pgrep -c -x xenconsoled")).toBe("1\n1");
 

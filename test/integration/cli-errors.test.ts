@@ -26,6 +26,36 @@ describe("bad input gives one clear line, exit 1 and no partial ISO", () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
+  describe("the debian profile's bootstrap", () => {
+    const bootstrapLeftovers = () => {
+      const d = path.join(REPO, "build/cache/bootstrap");
+      return fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.includes(".tmp-")) : [];
+    };
+
+    it("an unreachable mirror is named", async () => {
+      const { dir, buildDir } = scratch();
+      const r = await democd(["build", "--build-dir", buildDir, "--mirror", "http://mirror.invalid/debian", "--out", path.join(dir, "x.iso")]);
+      expectOneCleanError(r, /^democd: error: mirror http:\/\/mirror\.invalid\/debian is unreachable \([^)]+\) \(check --mirror/m);
+      expect(leftovers(dir)).toEqual([]);
+    });
+
+    it("a mirror without the suite is named with the suite", async () => {
+      const { dir, buildDir } = scratch();
+      const r = await democd(["build", "--build-dir", buildDir, "--suite", "nosuchsuite", "--out", path.join(dir, "x.iso")]);
+      expectOneCleanError(r, /^democd: error: mirror \S+ has no suite nosuchsuite \(no \S+\/dists\/nosuchsuite\/InRelease\)/m);
+      expect(leftovers(dir)).toEqual([]);
+    });
+
+    it("an unknown package is named, and no half-made bootstrap is left in the cache", async () => {
+      const { dir, buildDir } = scratch();
+      const r = await democd(["build", "--build-dir", buildDir, "--packages", "no-such-package-democd", "--out", path.join(dir, "x.iso")]);
+      expectOneCleanError(r, /^democd: error: package no-such-package-democd is not in \S+ bookworm/m);
+      expect(r.stderr.trim().split("\n").filter((l) => l.startsWith("democd:"))).toHaveLength(1);
+      expect(leftovers(dir)).toEqual([]);
+      expect(bootstrapLeftovers()).toEqual([]);
+    });
+  });
+
   it("bad config values are all reported at once", async () => {
     const { dir, buildDir } = scratch();
     const r = await democd(["build", "--build-dir", buildDir, "--timeout", "abc", "--initrd-compression", "lzma", "--dom0-mem", "lots", "--out", path.join(dir, "x.iso")]);

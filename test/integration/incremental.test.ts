@@ -12,7 +12,7 @@ describe("incremental rebuilds", () => {
     const { dir, buildDir } = scratch();
     const profile = path.join(dir, "profile");
     for (const d of ["rootpatch", "irtree", "templates"]) fs.cpSync(path.join(REPO, d), path.join(profile, d), { recursive: true });
-    const args = ["build", "--build-dir", buildDir, "--profile-dir", profile, "--out", path.join(dir, "x.iso"), "--root-password", "pw", "--builder", "t"];
+    const args = ["build", "--profile", "minimal", "--build-dir", buildDir, "--profile-dir", profile, "--out", path.join(dir, "x.iso"), "--root-password", "pw", "--builder", "t"];
     const first = await democd(args);
     expect(first.exitCode, first.stderr).toBe(0);
 

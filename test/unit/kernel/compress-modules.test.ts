@@ -12,3 +12,16 @@ describe("module compression batches", () => {
     expect(lanesOf([], 2, 3)).toEqual([[], [], []]);
   });
 });
+
+describe("modules left off the medium", () => {
+  it("are whole kernel/ subdirectories, matched by path prefix, never by a name that merely starts alike", async () => {
+    const { excludedModule } = await import("../../../src/kernel/compress-modules.ts");
+    const exclude = ["sound", "drivers/net/wireless/"];
+    expect(excludedModule("sound/core/snd.ko.xz", exclude)).toBe(true);
+    expect(excludedModule("sound", exclude)).toBe(true);
+    expect(excludedModule("drivers/net/wireless/ath/ath9k/ath9k.ko.xz", exclude)).toBe(true);
+    expect(excludedModule("soundwire/x.ko.xz", exclude)).toBe(false);
+    expect(excludedModule("drivers/net/wireguard/wireguard.ko.xz", exclude)).toBe(false);
+    expect(excludedModule("drivers/net/e1000/e1000.ko.xz", [])).toBe(false);
+  });
+});

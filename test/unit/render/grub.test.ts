@@ -29,7 +29,7 @@ describe("grub.cfg", () => {
 
       menuentry 'Xen / Linux 6.1.0-56-amd64' --id xen --hotkey=x {
         echo 'Loading Xen 4.17.7 ...'
-        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1
+        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 bootscrub=false
         echo 'Loading Linux 6.1.0-56-amd64 ...'
         module2 /boot/vmlinuz console=tty0 console=hvc0
         echo 'Loading initial ramdisk ...'
@@ -38,7 +38,7 @@ describe("grub.cfg", () => {
 
       menuentry 'Xen / Linux 6.1.0-56-amd64 (command-line IP configuration)' --id xen-ip --hotkey=i {
         echo 'Loading Xen 4.17.7 ...'
-        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1
+        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 bootscrub=false
         echo 'Loading Linux 6.1.0-56-amd64 ...'
         module2 /boot/vmlinuz console=tty0 console=hvc0 ip=192.0.2.10::192.0.2.1:255.255.255.0:demo:eth0:off
         echo 'Loading initial ramdisk ...'
@@ -47,7 +47,7 @@ describe("grub.cfg", () => {
 
       menuentry 'Xen / Linux 6.1.0-56-amd64 (safe mode)' --id xen-safe --hotkey=s {
         echo 'Loading Xen 4.17.7 ...'
-        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot
+        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 bootscrub=false nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot
         echo 'Loading Linux 6.1.0-56-amd64 ...'
         module2 /boot/vmlinuz console=tty0 console=hvc0 loglevel=7
         echo 'Loading initial ramdisk ...'
