@@ -157,7 +157,15 @@ export class QemuSession {
     await this.type(user + "\n");
     await this.waitFor(/Password: ?/, 60);
     await this.type(password + "\n");
-    await this.shell("true", 60);
+    // Typing before the shell reads its terminal loses characters (login flushes input, and
+    // a Debian login is slow under emulation): wait for the prompt, and retry once after ^C.
+    await this.waitFor(/[#$] $/m, 120);
+    try {
+      await this.shell("true", 30);
+    } catch {
+      this.send("\x03");
+      await this.shell("true", 60);
+    }
   }
 
   private seq = 0;

@@ -48,7 +48,12 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", 
       expect(await s.shell("xl list | awk 'NR > 1 { print $1 }'")).toBe("Domain-0\ndemo");
       expect(await s.shell("busybox ping -c 1 -W 10 169.254.1.1 >/dev/null && echo reachable")).toBe("reachable");
 
-      expect(await s.shell("xl shutdown -w demo >/dev/null 2>&1; xl list | awk 'NR > 1 { print $1 }'", 300)).toBe("Domain-0");
+      // A clean shutdown: the guest's init runs its halt scripts, then the domain is gone.
+      const shutdown = await s.shell(
+        "xl shutdown -w demo 2>&1 | tail -3; i=0; while xl list demo >/dev/null 2>&1 && [ $i -lt 240 ]; do sleep 2; i=$((i+2)); done; xl list | awk 'NR > 1 { print $1 }'",
+        400,
+      );
+      expect(shutdown.split("\n").at(-1), `${shutdown}\nguest console:\n${(await s.shell(`tail -20 ${log}`)).slice(-1500)}`).toBe("Domain-0");
       times["guest shut down"] = s.elapsed();
     }, {
       memoryMb: 3072,
