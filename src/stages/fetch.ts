@@ -40,8 +40,9 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const vmlinuz = path.join(k.dir, "boot", `vmlinuz-${release}`);
   if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${kpkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
 
-  const xzModules = await compressedModules(k.dir, release, os.availableParallelism(), log);
-  const mediumModulesDir = await prunedModules(xzModules, release, ctx.config.modules.exclude, log);
+  // busybox modprobe (the minimal profile's) cannot read .ko.xz: that profile keeps plain modules.
+  const modules = ctx.config.profile === "minimal" ? path.join(k.dir, "lib", "modules", release) : await compressedModules(k.dir, release, os.availableParallelism(), log);
+  const mediumModulesDir = await prunedModules(modules, release, ctx.config.modules.exclude, log);
 
   const x = await fetchPackage(xpkg, cache, { log });
   const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));

@@ -16,7 +16,7 @@ async function expectLiveSystem(s: Parameters<Parameters<typeof withLoggedInBoot
   // The root really is writable RAM and /usr really is read-only.
   expect(await s.shell("touch /root/x && echo ok")).toBe("ok");
   expect(await s.shell("touch /usr/x 2>/dev/null && echo writable || echo read-only")).toBe("read-only");
-  // The medium's modules are .ko.xz: busybox modprobe loads them.
+  // busybox modprobe loads the medium's modules.
   expect(await s.shell("modprobe dummy && grep -c '^dummy ' /proc/modules")).toBe("1");
 }
 
