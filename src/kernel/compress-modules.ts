@@ -42,14 +42,8 @@ export function lanesOf<T>(items: readonly T[], batch: number, lanes: number): T
  * plain modules for busybox insmod.
  */
 export async function compressedModules(pkgDir: string, release: string, lanes: number, log: Logger): Promise<string> {
-  const base = `${pkgDir}.modules-xz`;
-  const dir = path.join(base, "lib", "modules", release);
-  if (fs.existsSync(base)) return dir;
-  const tmp = `${base}.tmp-${process.pid}`;
-  removeTree(tmp);
-  const tmpDir = path.join(tmp, "lib", "modules", release);
-  fs.mkdirSync(path.dirname(tmpDir), { recursive: true });
-  try {
+  return cachedModuleTree(`${pkgDir}.modules-xz`, release, log, async (tmpDir) => {
+    fs.mkdirSync(path.dirname(tmpDir), { recursive: true });
     await run("cp", ["-a", path.join(pkgDir, "lib", "modules", release), tmpDir], { log });
     const files = moduleFiles(tmpDir);
     let done = 0;
@@ -62,6 +56,20 @@ export async function compressedModules(pkgDir: string, release: string, lanes: 
         }
       }),
     );
+  });
+}
+
+/**
+ * A module tree in the cache at BASE/lib/modules/RELEASE: made by `fill` under a temporary
+ * name, given its own modules.dep, and renamed only when complete.
+ */
+async function cachedModuleTree(base: string, release: string, log: Logger, fill: (tmpDir: string) => Promise<void>): Promise<string> {
+  const dir = path.join(base, "lib", "modules", release);
+  if (fs.existsSync(base)) return dir;
+  const tmp = `${base}.tmp-${process.pid}`;
+  removeTree(tmp);
+  try {
+    await fill(path.join(tmp, "lib", "modules", release));
     await run("depmod", ["-b", tmp, release], { log });
   } catch (e) {
     removeTree(tmp);
@@ -77,25 +85,14 @@ export function excludedModule(rel: string, exclude: readonly string[]): boolean
 }
 
 /**
- * The compressed tree without the excluded kernel/ subdirectories, modules.dep remade so
+ * A module tree without the excluded kernel/ subdirectories, modules.dep remade so
  * modprobe never looks for what was left out. Cached per exclusion list (hard links into
- * the compressed tree, so it costs a depmod, not a copy).
+ * the source tree, so it costs a depmod, not a copy).
  */
-export async function prunedModules(xzDir: string, release: string, exclude: readonly string[], log: Logger): Promise<string> {
-  if (exclude.length === 0) return xzDir;
-  const base = `${xzDir.slice(0, -path.join("lib", "modules", release).length - 1)}.pruned-${sha256(JSON.stringify([...exclude].sort())).slice(0, 12)}`;
-  const dir = path.join(base, "lib", "modules", release);
-  if (fs.existsSync(base)) return dir;
-  const tmp = `${base}.tmp-${process.pid}`;
-  removeTree(tmp);
-  const tmpDir = path.join(tmp, "lib", "modules", release);
-  try {
-    linkTree(xzDir, tmpDir, (rel) => !(rel.startsWith("kernel/") && excludedModule(rel.slice("kernel/".length), exclude)));
-    await run("depmod", ["-b", tmp, release], { log });
-  } catch (e) {
-    removeTree(tmp);
-    throw e;
-  }
-  fs.renameSync(tmp, base);
-  return dir;
+export async function prunedModules(modulesDir: string, release: string, exclude: readonly string[], log: Logger): Promise<string> {
+  if (exclude.length === 0) return modulesDir;
+  const base = `${modulesDir.slice(0, -path.join("lib", "modules", release).length - 1)}.pruned-${sha256(JSON.stringify([...exclude].sort())).slice(0, 12)}`;
+  return cachedModuleTree(base, release, log, async (tmpDir) => {
+    linkTree(modulesDir, tmpDir, (rel) => !(rel.startsWith("kernel/") && excludedModule(rel.slice("kernel/".length), exclude)));
+  });
 }
