@@ -159,7 +159,8 @@ export class QemuSession {
     await this.type(password + "\n");
     // Typing before the shell reads its terminal loses characters (login flushes input, and
     // a Debian login is slow under emulation): wait for the prompt, and retry once after ^C.
-    await this.waitFor(/[#$] $/m, 120);
+    // busybox ash may follow its prompt with a cursor-position query (ESC [6n).
+    await this.waitFor(/[#$] (\x1b\[[0-9;?]*[A-Za-z])*$/m, 120);
     try {
       await this.shell("true", 30);
     } catch {
