@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { isRoot } from "../archive/devices.ts";
 import { sha256 } from "../context.ts";
 import { DemocdError } from "../errors.ts";
@@ -72,8 +71,7 @@ export function explainBootstrapFailure(output: string, spec: Pick<BootstrapSpec
 }
 
 async function mmdebstrapVersion(): Promise<string> {
-  const r = await execa("mmdebstrap", ["--version"], { reject: false });
-  return String(r.stdout).trim();
+  return (await run("mmdebstrap", ["--version"])).stdout.trim();
 }
 
 /**

@@ -1,5 +1,5 @@
-import { execa } from "execa";
 import { DemocdError } from "../errors.ts";
+import { run } from "../exec.ts";
 
 export interface Mirrors {
   /** The archive: <suite> and <suite>-updates. */
@@ -29,8 +29,11 @@ export function mirrorsFromIndexTargets(lines: string): Partial<Mirrors> {
 }
 
 export async function hostMirrors(): Promise<Partial<Mirrors>> {
-  const r = await execa("apt-get", ["indextargets", "--format", "$(REPO_URI) $(RELEASE)"], { reject: false });
-  return r.exitCode === 0 ? mirrorsFromIndexTargets(String(r.stdout)) : {};
+  try {
+    return mirrorsFromIndexTargets((await run("apt-get", ["indextargets", "--format", "$(REPO_URI) $(RELEASE)"])).stdout);
+  } catch {
+    return {}; // no usable apt configuration here: the defaults apply
+  }
 }
 
 /** The user's mirrors over the host's over deb.debian.org. */
