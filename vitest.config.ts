@@ -8,13 +8,14 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           testTimeout: 30_000,
+          globalSetup: ["test/setup/temp-root.ts"],
         },
       },
       {
         test: {
           name: "system",
           include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
-          globalSetup: ["test/setup/build-iso.ts"],
+          globalSetup: ["test/setup/temp-root.ts", "test/setup/build-iso.ts"],
           // QEMU boots under TCG take a minute each: one at a time, with room for a loaded machine.
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },

@@ -9,6 +9,7 @@ import { loadConfig } from "./config/load.ts";
 import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
 import { SETTINGS } from "./config/settings.ts";
 import { doctor, formatDoctor } from "./doctor.ts";
+import { diskFullError } from "./diskspace.ts";
 import { DemocdError, isDemocdError } from "./errors.ts";
 
 /** The CLI: each command turns its flags into library calls; errors become one line and exit 1. */
@@ -89,8 +90,9 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (isDemocdError(e)) {
-      process.stderr.write(`democd: error: ${e.userLine}\n`);
+    const user = isDemocdError(e) ? e : diskFullError(e);
+    if (user) {
+      process.stderr.write(`democd: error: ${user.userLine}\n`);
     } else {
       process.stderr.write(`democd: internal error: ${(e as Error)?.stack ?? e}\n`);
     }

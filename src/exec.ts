@@ -1,4 +1,5 @@
 import { execa, type Options, type ResultPromise } from "execa";
+import { DISK_FULL_HINT, diskFullLine } from "./diskspace.ts";
 import { DemocdError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
@@ -92,9 +93,10 @@ export async function run(tool: ToolName, args: readonly string[], options: RunO
   const exitCode = r.exitCode ?? -1;
   if (!okCodes.includes(exitCode)) {
     const why = r.signal ? `killed by ${r.signal}` : `exit ${exitCode}`;
-    throw new DemocdError(`${tool} failed (${why}): ${lastMeaningfulLine(all) || "no output"}`, {
-      debug: `$ ${tool} ${args.join(" ")}\n${all}`,
-    });
+    const debug = `$ ${tool} ${args.join(" ")}\n${all}`;
+    const full = diskFullLine(all);
+    if (full) throw new DemocdError(`${tool} failed (${why}): the disk is full: ${full}`, { hint: DISK_FULL_HINT, debug });
+    throw new DemocdError(`${tool} failed (${why}): ${lastMeaningfulLine(all) || "no output"}`, { debug });
   }
   return { stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), exitCode };
 }

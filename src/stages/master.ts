@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { BuildContext } from "../context.ts";
+import { checkFreeSpace, pathBytes } from "../diskspace.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
@@ -36,6 +37,7 @@ export async function masterIso(ctx: BuildContext): Promise<{ bytes: number; sha
 export async function writeIso(ctx: BuildContext, m: Omit<MasterArgs, "out" | "epoch">): Promise<{ bytes: number; sha256: string }> {
   const out = path.resolve(ctx.config.out);
   const tmp = `${out}.tmp-${process.pid}`;
+  checkFreeSpace(path.dirname(out), m.grafts.reduce((sum, g) => sum + pathBytes(g.host), 0), `the ISO ${path.basename(out)}`);
   const args = xorrisoArgs({ ...m, out: tmp, epoch: ctx.sourceDateEpoch });
   try {
     await run("xorriso", args, {

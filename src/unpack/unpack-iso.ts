@@ -5,6 +5,7 @@ import { readInitrd, type InitrdSegment } from "../archive/initrd.ts";
 import { SafeTree } from "../archive/safe-tree.ts";
 import { untarInto } from "../archive/untar.ts";
 import type { Compression } from "../config/schema.ts";
+import { checkFreeSpace } from "../diskspace.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { fileInside, makeDirsWritable, pathInside, removeTree } from "../fsutil.ts";
@@ -87,6 +88,8 @@ export async function unpackIso(iso: string, target: string, options: { force?: 
   target = path.resolve(target);
   await checkIso(iso, log);
   checkTarget(target, options.force ?? false);
+  // The medium's files at least; its root.tar.gz and initrds unpack to more.
+  checkFreeSpace(path.dirname(target), fs.statSync(iso).size, `unpacking ${path.basename(iso)}`);
   const tmp = fs.mkdtempSync(`${target}.unpack-`);
   try {
     const usr = path.join(tmp, "usr");

@@ -1,9 +1,9 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { expect } from "vitest";
 import { REPO } from "./paths.ts";
+import { tempDir } from "./temp.ts";
 
 /** Run ./make.ts as a user would, returning exit code and output. */
 export async function democd(args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -12,7 +12,7 @@ export async function democd(args: string[], env: NodeJS.ProcessEnv = process.en
 
 /** A scratch build dir sharing the real package cache, so no test downloads twice. */
 export function scratch(): { dir: string; buildDir: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-cli-"));
+  const dir = tempDir("cli");
   const buildDir = path.join(dir, "build");
   fs.mkdirSync(buildDir);
   fs.mkdirSync(path.join(REPO, "build/cache"), { recursive: true });

@@ -1,14 +1,14 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { tempDir } from "./temp.ts";
 
 /**
  * A fresh sandbox: `inside` is where unpacking may write, `outside` and the sandbox
  * itself (where a "../x" member would land) must never change; test inputs go in `work`.
  */
 export function sandbox(): { base: string; inside: string; outside: string; work: string; snapshot: () => string[] } {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), "democd-hostile-"));
+  const base = tempDir("hostile");
   const inside = path.join(base, "inside");
   const outside = path.join(base, "outside");
   const work = path.join(base, "work");

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { tempDir } from "./temp.ts";
 
 /** The first file that differs between two ISOs (by listing, then by content), or undefined. */
 export async function firstDifference(a: string, b: string): Promise<string | undefined> {
@@ -10,7 +10,7 @@ export async function firstDifference(a: string, b: string): Promise<string | un
   const i = la.findIndex((l, n) => l !== lb[n]);
   if (i >= 0 || la.length !== lb.length) return `listing: ${la[i] ?? "(end)"} vs ${lb[i] ?? "(end)"}`;
   const dirs = await Promise.all([a, b].map(async (iso) => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), "democd-diff-"));
+    const d = tempDir("diff");
     await execa("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/boot", path.join(d, "boot"), "-extract", "/democd", path.join(d, "democd")]);
     return d;
   }));

@@ -1,11 +1,10 @@
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { tempDir } from "./temp.ts";
 
 /** Extract files from an ISO with xorriso (no mount, no root). */
 export async function extractFromIso(iso: string, files: string[]): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-iso-"));
+  const dir = tempDir("iso");
   const args = ["-osirrox", "on", "-indev", iso];
   for (const f of files) args.push("-extract", f, path.join(dir, f));
   await execa("xorriso", args);

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import { democd } from "../helpers/cli.ts";
 import { firstDifference } from "../helpers/iso-diff.ts";
 import { REPO } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const NOBODY = 65534;
 const ARGS = ["build", "--profile", "minimal", "--version", "7.7", "--builder", "repro-test", "--root-password", "same"];
@@ -15,7 +15,7 @@ const ARGS = ["build", "--profile", "minimal", "--version", "7.7", "--builder", 
 describe("reproducible, rootless builds", () => {
   it("two builds of the same inputs give the same bytes: other directory, user, umask, locale and time", async () => {
     await needTools("xorriso", "setpriv");
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), "democd-repro-"));
+    const base = tempDir("repro");
     fs.chmodSync(base, 0o755);
     const env = { ...process.env };
     delete env.SOURCE_DATE_EPOCH;

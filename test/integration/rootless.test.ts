@@ -1,11 +1,11 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, inject, it } from "vitest";
 import { fileSha256 } from "../../src/stages/master.ts";
 import { REPO } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const iso = inject("isoPath");
 const NOBODY = 65534;
@@ -23,7 +23,7 @@ describe("rootless unpack-iso and build --from", () => {
   it("an unprivileged round trip records what it cannot apply and gives back the same bytes", async () => {
     await needTools("xorriso");
     if (process.getuid?.() === 0) await needTools("setpriv");
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-rootless-"));
+    const dir = tempDir("rootless");
     fs.chmodSync(dir, 0o755);
     const work = path.join(dir, "work");
     fs.mkdirSync(work);

@@ -1,11 +1,11 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { overlayTree } from "../../src/overlay.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 function dirs() {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), "democd-overlay-"));
+  const base = tempDir("overlay");
   const [src, root, outside] = ["src", "root", "outside"].map((d) => path.join(base, d));
   for (const d of [src, root, outside]) fs.mkdirSync(d);
   return { src, root, outside };

@@ -1,8 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CpioFormatError, readCpio, splitDev, treeEntries, writeCpio, type CpioEntry } from "../../../src/archive/cpio.ts";
+import { tempDir } from "../../helpers/temp.ts";
 
 const entry = (name: string, type: CpioEntry["type"], data = "", extra: Partial<CpioEntry> = {}): CpioEntry => ({
   name, type, perm: type === "dir" ? 0o755 : 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, data: Buffer.from(data), ...extra,
@@ -52,7 +52,7 @@ describe("cpio newc", () => {
   });
 
   it("walks a tree sorted, owned by 0:0, with mtimes clamped", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-cpio-"));
+    const dir = tempDir("cpio");
     fs.mkdirSync(path.join(dir, "b"));
     fs.writeFileSync(path.join(dir, "b", "z"), "z");
     fs.writeFileSync(path.join(dir, "a"), "a");

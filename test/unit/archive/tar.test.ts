@@ -1,12 +1,12 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listTar, packTree } from "../../../src/archive/tar.ts";
 import { needTools } from "../../helpers/tools.ts";
+import { tempDir } from "../../helpers/temp.ts";
 
 function sampleTree(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-tar-"));
+  const dir = tempDir("tar");
   fs.mkdirSync(path.join(dir, "etc"));
   fs.writeFileSync(path.join(dir, "etc", "shadow"), "root:*:1:0:99999:7:::\n", { mode: 0o600 });
   fs.writeFileSync(path.join(dir, "etc", "hostname"), "democd\n");
@@ -47,7 +47,7 @@ describe("the in-process tar writer, read back by GNU tar", () => {
   beforeAll(() => needTools("tar"));
 
   it("carries long names and link targets in pax headers", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-tar-long-"));
+    const dir = tempDir("tar-long");
     const deep = path.join(dir, "a".repeat(60), "b".repeat(60));
     fs.mkdirSync(deep, { recursive: true });
     fs.writeFileSync(path.join(deep, "c".repeat(90)), "deep");
@@ -55,7 +55,7 @@ describe("the in-process tar writer, read back by GNU tar", () => {
     fs.writeFileSync(path.join(dir, "ünïcode"), "u");
     const out = `${dir}.tar.gz`;
     packTree(dir, out, { mtime: 1_000_000_000, ownersFromDisk: false });
-    const x = fs.mkdtempSync(path.join(os.tmpdir(), "democd-tar-x-"));
+    const x = tempDir("tar-x");
     const { execa } = await import("execa");
     await execa("tar", ["-xzf", out, "-C", x]);
     expect(fs.readFileSync(path.join(x, "a".repeat(60), "b".repeat(60), "c".repeat(90)), "utf8")).toBe("deep");
@@ -64,7 +64,7 @@ describe("the in-process tar writer, read back by GNU tar", () => {
   });
 
   it("applies owners and device nodes recorded by an unprivileged unpack", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-tar-rec-"));
+    const dir = tempDir("tar-rec");
     fs.mkdirSync(path.join(dir, "var/mail"), { recursive: true });
     fs.mkdirSync(path.join(dir, "dev"));
     const out = `${dir}.tar.gz`;

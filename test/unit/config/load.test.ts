@@ -1,9 +1,9 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig, publicConfig } from "../../../src/config/load.ts";
 import { DemocdError } from "../../../src/errors.ts";
+import { tempDir } from "../../helpers/temp.ts";
 
 function errorOf(fn: () => unknown): DemocdError {
   try {
@@ -15,7 +15,7 @@ function errorOf(fn: () => unknown): DemocdError {
   throw new Error("expected a DemocdError");
 }
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "democd-config-"));
+const tmp = () => tempDir("config");
 
 describe("config", () => {
   it("resolves every setting from defaults when nothing is given", () => {

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +6,7 @@ import { renderFile } from "../../../src/render/ejs.ts";
 import { DEMO_NET } from "../../../src/stages/root.ts";
 import { REPO } from "../../helpers/paths.ts";
 import { needTools } from "../../helpers/tools.ts";
+import { tempDir } from "../../helpers/temp.ts";
 
 const dir = path.join(REPO, "templates/debian");
 const vars = { version: "2.0", serialSpeed: 115200, guestMemory: 256, demoNet: DEMO_NET };
@@ -60,7 +60,7 @@ describe("the debian profile's templates", () => {
   });
 
   it("the xl wrapper quotes bare-word overrides of xl create and passes everything else as it is", async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "democd-xl-"));
+    const tmp = tempDir("xl");
     const stub = path.join(tmp, "xl-real");
     fs.writeFileSync(stub, '#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a"; done\n', { mode: 0o755 });
     const wrapper = path.join(tmp, "xl");

@@ -1,0 +1,44 @@
+import fs from "node:fs";
+import { DemocdError } from "./errors.ts";
+import { treeSize } from "./fsutil.ts";
+
+export const DISK_FULL_HINT = "free some space (df -h), or write to a larger disk with --out or --build-dir";
+
+/** How tools say the disk filled up; xorriso checks before writing and says it its own way. */
+const DISK_FULL = /No space left on device|exceeds free space on media|Disk quota exceeded/i;
+
+/** The line of a tool's output that says the disk is full, if one does. */
+export function diskFullLine(output: string): string | undefined {
+  return output.split(/\r?\n/).find((l) => DISK_FULL.test(l))?.trim();
+}
+
+/** Bytes an unprivileged writer may still use on the file system holding `dir`. */
+export function freeBytes(dir: string): number {
+  const s = fs.statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+const MB = 1e6;
+
+/**
+ * Fail before a long write that cannot fit, naming the directory and both sizes: a
+ * half-written ISO or tree helps nobody, and the tool's own message would not say where.
+ */
+export function checkFreeSpace(dir: string, neededBytes: number, what: string, free = freeBytes(dir)): void {
+  if (neededBytes <= free) return;
+  const mb = (n: number) => Math.ceil(n / MB);
+  throw new DemocdError(`not enough free space in ${dir} for ${what}: needs about ${mb(neededBytes)} MB, ${mb(free)} MB free`, { hint: DISK_FULL_HINT });
+}
+
+/** Size on disk of what a path holds: a file's bytes, or every regular file's under a directory. */
+export function pathBytes(p: string): number {
+  const st = fs.statSync(p);
+  return st.isDirectory() ? treeSize(p) : st.size;
+}
+
+/** Node's own "disk full" while democd writes a file, as the one line a user can act on. */
+export function diskFullError(e: unknown): DemocdError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (err?.code !== "ENOSPC" && err?.code !== "EDQUOT") return undefined;
+  return new DemocdError(`the disk is full: cannot write ${err.path ?? "a file"}`, { hint: DISK_FULL_HINT, debug: err.stack });
+}
