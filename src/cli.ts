@@ -45,7 +45,7 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
 
   program
     .command("boot")
-    .description("boot an ISO in QEMU with its serial console on this terminal (Ctrl-] quits)")
+    .description("boot an ISO in QEMU with its serial console on this terminal (Ctrl-A X quits; Ctrl-] reaches the machine)")
     .argument("<iso>", "the ISO to boot")
     .addOption(new Option("--entry <id>", "GRUB entry to pick").choices([...ENTRY_IDS]))
     .addOption(new Option("--firmware <fw>", "firmware").choices(["bios", "uefi"]).default("bios"))

@@ -1,21 +1,22 @@
 import type { EntryId } from "../config/schema.ts";
+import { escapeFilter } from "./escape.ts";
 import { QemuSession, type QemuOptions } from "./qemu.ts";
-
-const CTRL_RIGHT_BRACKET = 0x1d;
 
 /**
  * Boot with the serial console on this terminal: pick the GRUB entry for the user if
- * asked, then hand the keyboard over. Ctrl-] ends QEMU. Returns QEMU's exit code.
+ * asked, then hand the keyboard over. Ctrl-A X ends QEMU. Returns QEMU's exit code.
  */
 export async function bootInteractive(o: QemuOptions, entry?: EntryId): Promise<number> {
-  process.stderr.write(`democd: booting ${o.iso} (${o.firmware}, ${o.memoryMb} MB, ${o.accel}); Ctrl-] quits\n`);
+  process.stderr.write(`democd: booting ${o.iso} (${o.firmware}, ${o.memoryMb} MB, ${o.accel}); Ctrl-A X quits\n`);
   const session = await QemuSession.start(o, { echo: process.stdout });
   const stdin = process.stdin;
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);
+  const keys = escapeFilter();
   const onKey = (chunk: Buffer) => {
-    if (chunk.includes(CTRL_RIGHT_BRACKET)) void session.stop();
-    else session.send(chunk.toString("binary"));
+    const { forward, quit } = keys(chunk);
+    if (forward.length) session.send(forward.toString("binary"));
+    if (quit) void session.stop();
   };
   stdin.on("data", onKey);
   try {

@@ -21,9 +21,9 @@ export interface BootstrapSpec {
 /**
  * What a demo dom0 runs: sysvinit (measured faster to a login than systemd under TCG, and
  * its runlevels are the original CD's dom0/guest switch), the Xen toolstack, module
- * loading and networking for the guests' bridge.
+ * loading, networking for the guests' bridge and nftables for xen_nat_enable.
  */
-export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "procps", "busybox", "xenstore-utils"];
+export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "nftables", "procps", "busybox", "xenstore-utils"];
 
 /** xen-utils for the hypervisor package: xen-hypervisor-4.17-amd64 1.2 -> xen-utils-4.17=1.2. */
 export function toolstackPackage(hypervisorName: string, hypervisorVersion: string): string {

@@ -1,5 +1,8 @@
 import { describe, expect, inject, it } from "vitest";
+import net from "node:net";
+import type { QemuSession } from "../../src/boot/qemu.ts";
 import { LOGIN_TIMEOUT_S, MOUNTS_CMD, withLoggedInBoot } from "../helpers/boot.ts";
+import { TEST_PASSWORD } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
 
 const iso = inject("debianIsoPath");
@@ -7,8 +10,30 @@ const iso = inject("debianIsoPath");
 /** Seconds a demo guest may take to reach its login prompt (idle: ~60 s after xl create). */
 const GUEST_TIMEOUT_S = LOGIN_TIMEOUT_S * 2;
 
+/** A TCP server on the host's loopback that answers every connection with a fresh marker. */
+async function markerServer(): Promise<{ port: number; marker: string; close: () => void }> {
+  const marker = `democd-nat-${Math.random().toString(36).slice(2)}`;
+  const server = net.createServer((c) => c.end(`${marker}\n`));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as net.AddressInfo).port, marker, close: () => server.close() };
+}
+
+/** Attach to the demo guest's console from domain 0's shell, do `fn` there, detach with Ctrl-]. */
+async function inGuestConsole(s: QemuSession, fn: () => Promise<void>): Promise<void> {
+  await s.type("xl console demo\n");
+  await new Promise((r) => setTimeout(r, 2000));
+  s.send("\r");
+  await fn();
+  // xl console takes Ctrl-] only as a read of its own: nothing typed just before or after.
+  const pause = () => new Promise((r) => setTimeout(r, 1500));
+  await pause();
+  s.send("\x1d");
+  await pause();
+  await s.shell("true", 60);
+}
+
 describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", () => {
-  it("dom0 runs the toolstack; xl create starts a guest off the same CD that logs in on its console; xl shutdown stops it", async () => {
+  it("dom0 runs the toolstack; xl create starts a guest off the same CD that logs in on its console and, after xen_nat_enable, reaches the host through domain 0; xl shutdown stops it", async () => {
     await needTools("qemu-system-x86_64");
     const times: Record<string, number> = {};
     await withLoggedInBoot(iso, "xen", "bios", async (s, login) => {
@@ -47,6 +72,31 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", 
       expect(guestConsole).toContain("demo guest ready at 169.254.1.1");
       expect(await s.shell("xl list | awk 'NR > 1 { print $1 }'")).toBe("Domain-0\ndemo");
       expect(await s.shell("busybox ping -c 1 -W 10 169.254.1.1 >/dev/null && echo reachable")).toBe("reachable");
+
+      // xen_nat_enable: domain 0 gets an uplink on QEMU's user network (whose 10.0.2.2 is the
+      // host's loopback); the guest reaches a server on the host only once NAT is on.
+      const server = await markerServer();
+      try {
+        const fromGuest = `timeout 10 bash -c 'cat </dev/tcp/10.0.2.2/${server.port}' 2>/dev/null; echo rc=$?`;
+        expect(await s.shell("xen_nat_enable 2>&1; echo rc=$?")).toMatch(/no default route[\s\S]*rc=1$/);
+        expect(await s.shell("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 && echo up")).toBe("up");
+        await inGuestConsole(s, async () => {
+          await s.login("root", TEST_PASSWORD, 120);
+          // Dropped by domain 0, not refused: the connection times out.
+          expect(await s.shell(fromGuest, 60)).toMatch(/^rc=124$/);
+        });
+        expect(await s.shell("xen_nat_enable && xen_nat_enable >/dev/null && nft list table ip democd_nat | grep -c masquerade")).toBe(
+          "xen_nat_enable: demo guests (169.254.1.0/24) reach the outside through eth0\n1",
+        );
+        await inGuestConsole(s, async () => {
+          expect(await s.shell(fromGuest, 60)).toBe(`${server.marker}\nrc=0`);
+          await s.type("exit\n");
+          await s.waitFor(/login: /, 60);
+        });
+        times["guest reached the host through NAT"] = s.elapsed();
+      } finally {
+        server.close();
+      }
 
       // A clean shutdown: the guest's init runs its halt scripts, then the domain is gone.
       const shutdown = await s.shell(

@@ -3,13 +3,21 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { build, createContext } from "../../src/build.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { checkFreeSpace } from "../../src/diskspace.ts";
 import { TEST_BUILD_DIR, TEST_DEBIAN_BUILD_DIR, TEST_DEBIAN_ISO, TEST_ISO, TEST_PASSWORD } from "../helpers/paths.ts";
+
+/**
+ * What a run on a fresh clone takes from the disk at its peak (measured, with a margin):
+ * caught here, a full disk is one clear line instead of tools failing halfway through.
+ */
+const SUITE_PEAK_BYTES = 4e9;
 
 /**
  * Build the ISO the integration and end-to-end tests inspect and boot, once per run, with
  * the real tools and Debian's real packages. The package cache is shared with ./make.ts.
  */
 export default async function setup(project: TestProject): Promise<void> {
+  checkFreeSpace(path.resolve("build"), SUITE_PEAK_BYTES, "the test suite (its package cache, test ISOs and the builds of its largest test)");
   await buildTestIso(TEST_BUILD_DIR, { profile: "minimal", out: TEST_ISO });
   project.provide("isoPath", TEST_ISO);
   // The default profile, as `./make.ts build` makes it: a Debian dom0 with the Xen toolstack.

@@ -52,11 +52,18 @@ describe("the debian profile's templates", () => {
     const scripts = {
       rc: render("usr/lib/democd/rc.ejs"),
       "democd-demo-cfg": render("usr/sbin/democd-demo-cfg.ejs"),
+      xen_nat_enable: render("usr/sbin/xen_nat_enable.ejs"),
       "democd-getty": fs.readFileSync(path.join(dir, "usr/sbin/democd-getty"), "utf8"),
       xl: fs.readFileSync(path.join(dir, "usr/local/sbin/xl"), "utf8"),
       "vif-democd": fs.readFileSync(path.join(dir, "root/etc/xen/scripts/vif-democd"), "utf8"),
     };
     for (const [name, text] of Object.entries(scripts)) expect(await shellcheck(text), name).toBe("");
+  });
+
+  it("xen_nat_enable masquerades the demo network's traffic that leaves by any other interface than its bridge", () => {
+    const script = render("usr/sbin/xen_nat_enable.ejs");
+    expect(script).toContain('ip saddr 169.254.1.0/24 oifname != "xenbr0" masquerade');
+    expect(script).toContain("echo 1 >/proc/sys/net/ipv4/ip_forward");
   });
 
   it("the xl wrapper quotes bare-word overrides of xl create and passes everything else as it is", async () => {
