@@ -12,6 +12,7 @@ import { fileInside, makeDirsWritable, pathInside, removeTree } from "../fsutil.
 import type { Logger } from "../log.ts";
 import { findBootConfigs, type BootConfig } from "./boot-config.ts";
 import { saveBootRecords, type BootRecords } from "./boot-records.ts";
+import { relinkSharedExtents } from "./shared-extents.ts";
 
 /** What unpack-iso learned, kept in <dir>/work/unpack.json for `build --from`. */
 export interface UnpackInfo {
@@ -99,6 +100,7 @@ export async function unpackIso(iso: string, target: string, options: { force?: 
     });
     // Rock Ridge modes are read-only; mastering clears write bits again, so this changes nothing on a rebuilt medium.
     makeDirsWritable(usr);
+    await relinkSharedExtents(iso, usr, log);
     const boot = await saveBootRecords(iso, path.join(tmp, "work", "boot-records"), log);
     const catalog = boot.catalog && fileInside(usr, boot.catalog);
     if (catalog) fs.rmSync(catalog);

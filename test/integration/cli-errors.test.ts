@@ -90,7 +90,7 @@ describe("bad input gives one clear line, exit 1 and no partial ISO", () => {
     const out = path.join(dir, "x.iso");
     fs.writeFileSync(out, "the user's previous ISO");
     const r = await democd(["build", "--build-dir", buildDir, "--out", out], { ...process.env, PATH: `${bin}:${process.env.PATH}` });
-    expectOneCleanError(r, /^democd: error: xorriso failed \(exit 5\): xorriso : FAILURE : No space left on device$/m);
+    expectOneCleanError(r, /^democd: error: xorriso failed \(exit 5\): the disk is full: xorriso : FAILURE : No space left on device \(free some space/m);
     expect(fs.readFileSync(out, "utf8")).toBe("the user's previous ISO");
     expect(fs.readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });

@@ -12,6 +12,25 @@ import { needTools } from "../helpers/tools.ts";
 
 const iso = inject("isoPath");
 
+const debianIso = inject("debianIsoPath");
+
+describe("unpack-iso and build --from on the default (debian) medium", () => {
+  it("links again what the medium stores once (Debian's hard links), so the rebuild is the same medium", async () => {
+    await needTools("xorriso");
+    const { dir, buildDir } = scratch();
+    const target = path.join(dir, "mydemo");
+    const u = await democd(["unpack-iso", debianIso, target]);
+    expect(u.exitCode, u.stderr).toBe(0);
+    const perl = fs.statSync(path.join(target, "usr/bin/perl"));
+    expect(perl.nlink).toBe(2);
+    expect(fs.statSync(path.join(target, "usr/bin/perl5.36.0")).ino).toBe(perl.ino);
+    const out = path.join(dir, "rebuilt.iso");
+    const b = await democd(["build", "--from", target, "--build-dir", buildDir, "--out", out]);
+    expect(b.exitCode, b.stderr).toBe(0);
+    expect(await fileSha256(out)).toBe(await fileSha256(debianIso));
+  });
+});
+
 describe("unpack-iso and build --from on a democd medium", () => {
   beforeAll(() => needTools("xorriso", "tar", "python3"));
 
