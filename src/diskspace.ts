@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import { DemocdError } from "./errors.ts";
-import { treeSize } from "./fsutil.ts";
 
 export const DISK_FULL_HINT = "free some space (df -h), or write to a larger disk with --out or --build-dir";
 
@@ -25,15 +24,21 @@ const MB = 1e6;
  * half-written ISO or tree helps nobody, and the tool's own message would not say where.
  */
 export function checkFreeSpace(dir: string, neededBytes: number, what: string, free = freeBytes(dir)): void {
-  if (neededBytes <= free) return;
-  const mb = (n: number) => Math.ceil(n / MB);
-  throw new DemocdError(`not enough free space in ${dir} for ${what}: needs about ${mb(neededBytes)} MB, ${mb(free)} MB free`, { hint: DISK_FULL_HINT });
+  if (neededBytes > free) throw notEnoughSpace(dir, neededBytes, free, what);
 }
 
-/** Size on disk of what a path holds: a file's bytes, or every regular file's under a directory. */
-export function pathBytes(p: string): number {
-  const st = fs.statSync(p);
-  return st.isDirectory() ? treeSize(p) : st.size;
+export function notEnoughSpace(dir: string, neededBytes: number, freeBytes: number, what: string): DemocdError {
+  const mb = (n: number) => Math.ceil(n / MB);
+  return new DemocdError(`not enough free space in ${dir} for ${what}: needs about ${mb(neededBytes)} MB, ${mb(freeBytes)} MB free`, { hint: DISK_FULL_HINT });
+}
+
+/**
+ * xorriso's own check before it writes an image, in 2048-byte sectors ("Image size 142520s
+ * exceeds free space on media 20480s"): the exact size, where democd could only estimate it.
+ */
+export function isoSizeShortfall(output: string): { neededBytes: number; freeBytes: number } | undefined {
+  const m = /Image size (\d+)s exceeds free space on media (\d+)s/.exec(output);
+  return m ? { neededBytes: Number(m[1]) * 2048, freeBytes: Number(m[2]) * 2048 } : undefined;
 }
 
 /** Node's own "disk full" while democd writes a file, as the one line a user can act on. */

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { BuildContext } from "../context.ts";
-import { checkFreeSpace, pathBytes } from "../diskspace.ts";
+import { isoSizeShortfall, notEnoughSpace } from "../diskspace.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
@@ -37,7 +37,6 @@ export async function masterIso(ctx: BuildContext): Promise<{ bytes: number; sha
 export async function writeIso(ctx: BuildContext, m: Omit<MasterArgs, "out" | "epoch">): Promise<{ bytes: number; sha256: string }> {
   const out = path.resolve(ctx.config.out);
   const tmp = `${out}.tmp-${process.pid}`;
-  checkFreeSpace(path.dirname(out), m.grafts.reduce((sum, g) => sum + pathBytes(g.host), 0), `the ISO ${path.basename(out)}`);
   const args = xorrisoArgs({ ...m, out: tmp, epoch: ctx.sourceDateEpoch });
   try {
     await run("xorriso", args, {
@@ -54,6 +53,8 @@ export async function writeIso(ctx: BuildContext, m: Omit<MasterArgs, "out" | "e
     fs.renameSync(tmp, out);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
+    const short = e instanceof DemocdError ? isoSizeShortfall(e.debug ?? "") : undefined;
+    if (short) throw notEnoughSpace(path.dirname(out), short.neededBytes, short.freeBytes, `the ISO ${path.basename(out)}`);
     throw e instanceof DemocdError ? e : new DemocdError(`mastering ${out} failed: ${(e as Error).message}`, { cause: e });
   }
   const sha = await fileSha256(out);
