@@ -1,5 +1,5 @@
-import os from "node:os";
 import path from "node:path";
+import { FORMAT_NAMES } from "../outputs/formats.ts";
 import { COMPRESSIONS, ENTRY_IDS, PROFILES } from "./schema.ts";
 
 /**
@@ -10,29 +10,28 @@ export interface Setting {
   key: string;
   flag: string;
   help: string;
-  kind: "string" | "int" | "list" | "bool";
+  kind: "string" | "int" | "list" | "bool" | "csv";
   default: unknown;
 }
 
 const projectDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
-export function defaultBuilder(): string {
-  let user = "unknown";
-  try {
-    user = os.userInfo().username;
-  } catch {
-    /* no passwd entry for this uid: keep "unknown" */
-  }
-  return `${user}@${os.hostname()}`;
-}
+/**
+ * Who built a medium, unless the user says: a constant, never the account or host that ran
+ * the build, so two people building the same config get the same bytes (reproducible-builds
+ * practice varies both between its two builds).
+ */
+export const DEFAULT_BUILDER = "the democd project";
 
 export const SETTINGS: Setting[] = [
   { key: "version", flag: "--version <v>", help: "version of the demo medium", kind: "string", default: "1.0" },
-  { key: "builder", flag: "--builder <who>", help: "who built it (shown in /etc/motd)", kind: "string", default: defaultBuilder() },
+  { key: "builder", flag: "--builder <who>", help: "who built it (shown in /etc/motd and build.json)", kind: "string", default: DEFAULT_BUILDER },
   { key: "profile", flag: "--profile <name>", help: `root to build: ${PROFILES.join(", ")}`, kind: "string", default: "debian" },
   { key: "hostname", flag: "--hostname <name>", help: "hostname of the running demo", kind: "string", default: "democd" },
   { key: "rootPassword", flag: "--root-password <pw>", help: "root password (stored only as a SHA-512 crypt hash)", kind: "string", default: undefined },
-  { key: "out", flag: "--out <iso>", help: "output ISO (default build/democd-<version>.iso)", kind: "string", default: undefined },
+  { key: "out", flag: "--out <file>", help: "output file; each format adds its own suffix (.iso, .qcow2 ...) to the name without one (default build/democd-<version>.iso)", kind: "string", default: undefined },
+  { key: "formats", flag: "--format <list>", help: `what to write, comma-separated: ${FORMAT_NAMES.join(", ")}`, kind: "csv", default: ["iso"] },
+  { key: "disk.size", flag: "--disk-size <size>", help: "size of disk images, like 4G or 2048M (binary units); default: the contents plus a quarter (at least 256 MiB) free", kind: "string", default: undefined },
   { key: "packages.kernel.name", flag: "--kernel <pkg>", help: "Debian kernel package", kind: "string", default: "linux-image-amd64" },
   { key: "packages.kernel.version", flag: "--kernel-version <v>", help: "exact kernel package version", kind: "string", default: undefined },
   { key: "packages.xen.name", flag: "--xen <pkg>", help: "Debian hypervisor package", kind: "string", default: "xen-hypervisor-4.17-amd64" },

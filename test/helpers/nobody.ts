@@ -11,8 +11,14 @@ const asRoot = () => process.getuid?.() === 0;
  * the caller. `umask` and `env` are the process's own. The checkout must be readable by
  * nobody: under a private home (/root is 0700) node cannot even load tsx, so that is said first.
  */
-export async function democdAsNobody(args: string[], options: { env: NodeJS.ProcessEnv; umask?: string }) {
+export async function democdAsNobody(args: string[], options: { env: NodeJS.ProcessEnv; umask?: string; hostname?: string }) {
   const cmd = [process.execPath, "--import", "tsx", path.join(REPO, "make.ts"), ...args];
+  if (options.hostname) {
+    // Another host name, in a private UTS namespace (root only): the build must not see it.
+    if (!asRoot()) throw new Error("a build under another host name needs root (unshare --uts)");
+    await needTools("unshare", "hostname");
+    return execa("unshare", ["--uts", "sh", "-c", `hostname "$0" && exec setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups sh -c 'umask ${options.umask ?? "022"}; exec "$@"' sh "$@"`, options.hostname, ...cmd], { cwd: REPO, reject: false, env: options.env, extendEnv: false });
+  }
   const shell = ["sh", "-c", `umask ${options.umask ?? "022"}; exec "$@"`, "sh", ...cmd];
   if (!asRoot()) return execa(shell[0], shell.slice(1), { cwd: REPO, reject: false, env: options.env, extendEnv: false });
   await needTools("setpriv");

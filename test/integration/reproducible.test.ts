@@ -1,7 +1,9 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_BUILDER } from "../../src/config/settings.ts";
 import { fileSha256 } from "../../src/stages/master.ts";
 import { democd } from "../helpers/cli.ts";
 import { firstDifference } from "../helpers/iso-diff.ts";
@@ -10,10 +12,11 @@ import { REPO } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
 import { tempDir } from "../helpers/temp.ts";
 
-const ARGS = ["build", "--profile", "minimal", "--version", "7.7", "--builder", "repro-test", "--root-password", "same"];
+// No --builder: the default must not depend on who builds where.
+const ARGS = ["build", "--profile", "minimal", "--version", "7.7", "--root-password", "same"];
 
 describe("reproducible, rootless builds", () => {
-  it("two builds of the same inputs give the same bytes: other directory, user, umask, locale and time", async () => {
+  it("two builds of the same inputs give the same bytes: other directory, user, host name, home, TMPDIR, umask, locale and time", async () => {
     await needTools("xorriso");
     const base = tempDir("repro");
     fs.chmodSync(base, 0o755);
@@ -28,14 +31,19 @@ describe("reproducible, rootless builds", () => {
     expect(ra.exitCode, ra.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 1100));
 
-    // B: as nobody, umask 077, another locale, a cache of its own (only the downloads are shared).
+    // B: as nobody on another host name, umask 077, another locale, home and TMPDIR, a cache of its own
+    // (only the downloads are shared).
     const b = path.join(base, "b");
     fs.mkdirSync(path.join(b, "build/cache/debs"), { recursive: true });
     for (const deb of fs.readdirSync(path.join(REPO, "build/cache/debs"))) fs.linkSync(path.join(REPO, "build/cache/debs", deb), path.join(b, "build/cache/debs", deb));
     const asRoot = process.getuid?.() === 0;
     if (asRoot) await execa("chown", ["-R", `${NOBODY}:${NOBODY}`, b]);
+    const tmpB = path.join(b, "tmp");
+    fs.mkdirSync(tmpB);
+    if (asRoot) fs.chownSync(tmpB, NOBODY, NOBODY);
+    const hostname = asRoot ? "another-builder-host" : undefined;
     const rb = await democdAsNobody([...ARGS, "--build-dir", path.join(b, "build"), "--out", path.join(b, "b.iso")], {
-      umask: "077", env: { PATH: env.PATH, HOME: b, LANG: "C.UTF-8", TZ: "Pacific/Kiritimati" },
+      umask: "077", hostname, env: { PATH: env.PATH, HOME: b, TMPDIR: tmpB, USER: "someone", LOGNAME: "someone", LANG: "C.UTF-8", TZ: "Pacific/Kiritimati" },
     });
     expect(rb.exitCode, rb.stderr).toBe(0);
 
@@ -44,6 +52,12 @@ describe("reproducible, rootless builds", () => {
     // The epoch both derived, recorded on the medium.
     const x = path.join(base, "build.json");
     await execa("xorriso", ["-osirrox", "on", "-indev", path.join(a, "a.iso"), "-extract", "/democd/build.json", x]);
-    expect(JSON.parse(fs.readFileSync(x, "utf8")).sourceDateEpoch).toBeLessThan(Date.now() / 1000 - 3600);
+    const manifest = JSON.parse(fs.readFileSync(x, "utf8"));
+    expect(manifest.sourceDateEpoch).toBeLessThan(Date.now() / 1000 - 3600);
+    expect(manifest.builder).toBe(DEFAULT_BUILDER);
+    // Nothing of either builder's machine or account on the medium.
+    const leaks = [os.hostname(), hostname, a, b, REPO, os.userInfo().username, "someone"].filter((s): s is string => !!s && s.length > 3);
+    const text = fs.readFileSync(x, "utf8");
+    for (const leak of leaks) expect(text, `build.json holds ${leak}`).not.toContain(leak);
   });
 });
