@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import type { Compression, Config } from "./config/schema.ts";
 import { buildPaths, derivedEpoch, envSourceDateEpoch, type BuildContext } from "./context.ts";
 import { requireTools } from "./exec.ts";
@@ -10,6 +11,8 @@ import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
 import { renderBootFiles } from "./stages/render.ts";
 import { makeMinimalRoot } from "./stages/root.ts";
 import { makeDebianRoot } from "./stages/root-debian.ts";
+import { stageDisk, writeDiskOutputs } from "./outputs/disk.ts";
+import { OUTPUT_FORMATS, outputPath, type FormatName } from "./outputs/formats.ts";
 
 /** The external compressor an initrd compression needs (gzip runs in-process). */
 export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
@@ -29,8 +32,15 @@ export function createContext(config: Config, options: { verbose?: boolean; quie
   return { config, log, paths, sourceDateEpoch: fromEnv ?? 0, epochFromEnv: fromEnv !== undefined };
 }
 
+export interface BuildOutput {
+  format: FormatName;
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
 /** The build, as a script of stages over one context. */
-export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: string; bytes: number }> {
+export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]; iso?: string; sha256?: string; bytes?: number }> {
   const { log } = ctx;
   ctx.components = await log.stage("fetch", async () => {
     await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");
@@ -60,10 +70,30 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
     writeManifest(ctx);
     return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd.bytes)} (${ctx.config.initrd.compression}${initrd.reused ? ", unchanged: reused" : ""})`;
   }, (s) => s);
-  const iso = await log.stage("master", async () => {
-    await requireTools("xorriso", "grub-mkimage", "mformat", "mmd", "mcopy");
-    return masterIso(ctx);
-  }, (r) => `${ctx.config.out} ${mb(r.bytes)}`);
+  const outputs = await writeOutputs(ctx);
   log.info(`stage times: ${log.timingSummary()}`);
-  return { iso: ctx.config.out, ...iso };
+  const iso = outputs.find((o) => o.format === "iso");
+  return { outputs, ...(iso && { iso: iso.file, sha256: iso.sha256, bytes: iso.bytes }) };
+}
+
+/** The writers: the ISO from the trees, disk images from one raw disk staged from the same trees. */
+export async function writeOutputs(ctx: BuildContext): Promise<BuildOutput[]> {
+  const { log } = ctx;
+  const formats = ctx.config.formats;
+  const outputs: BuildOutput[] = [];
+  if (formats.includes("iso")) {
+    const file = outputPath(path.resolve(ctx.config.out), "iso");
+    const r = await log.stage("master", async () => {
+      await requireTools("xorriso", "grub-mkimage", "mformat", "mmd", "mcopy");
+      return masterIso(ctx);
+    }, (r) => `${path.relative(process.cwd(), file)} ${mb(r.bytes)}`);
+    outputs.push({ format: "iso", file, ...r });
+  }
+  const disks = formats.filter((f) => OUTPUT_FORMATS[f].disk);
+  if (disks.length) {
+    await requireTools("sfdisk", "grub-mkimage", "mformat", "mmd", "mcopy", "mkfs.ext4", "debugfs", ...(disks.some((f) => f !== "raw") ? ["qemu-img" as const] : []));
+    const staged = await log.stage("stage-disk", async () => stageDisk(ctx), (s) => `installed-system tree, disk ${Math.ceil(s.layout.size / 1048576)} MiB`);
+    outputs.push(...(await writeDiskOutputs(ctx, disks, staged)));
+  }
+  return outputs;
 }

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import type { Command, Option as OptionClass } from "commander";
 import { build, createContext } from "./build.ts";
@@ -5,6 +6,7 @@ import { buildFrom } from "./build-from.ts";
 import { Logger } from "./log.ts";
 import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
+import { diskFormatOf } from "./boot/qemu.ts";
 import { loadConfig } from "./config/load.ts";
 import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
 import { SETTINGS } from "./config/settings.ts";
@@ -37,7 +39,7 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     const ctx = createContext(config, { verbose: program.opts().verbose });
     try {
       const r = await build(ctx);
-      ctx.log.info(`${path.relative(process.cwd(), r.iso) || r.iso}  sha256 ${r.sha256}`);
+      for (const o of r.outputs) ctx.log.info(`${path.relative(process.cwd(), o.file) || o.file}  sha256 ${o.sha256}`);
     } finally {
       ctx.log.close();
     }
@@ -45,8 +47,8 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
 
   program
     .command("boot")
-    .description("boot an ISO in QEMU with its serial console on this terminal (Ctrl-A X quits; Ctrl-] reaches the machine)")
-    .argument("<iso>", "the ISO to boot")
+    .description("boot an ISO or a disk image (.raw .qcow2 .vhd .vmdk) in QEMU with its serial console on this terminal (Ctrl-A X quits; Ctrl-] reaches the machine)")
+    .argument("<image>", "the ISO or disk image to boot (a disk is attached writable, as virtio)")
     .addOption(new Option("--entry <id>", "GRUB entry to pick").choices([...ENTRY_IDS]))
     .addOption(new Option("--firmware <fw>", "firmware").choices(["bios", "uefi"]).default("bios"))
     .option("--memory <mb>", "memory of the QEMU machine in MB (demo guests need room beside dom0)", "3072")
@@ -55,7 +57,10 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     .action(async (iso: string, o: { entry?: EntryId; firmware: "bios" | "uefi"; memory: string; accel: "tcg" | "kvm"; usb?: boolean }) => {
       const memoryMb = Number(o.memory);
       if (!Number.isInteger(memoryMb) || memoryMb < 128) throw new DemocdError(`--memory: must be a whole number of MB (at least 128), got "${o.memory}"`);
-      const code = await bootInteractive({ iso: path.resolve(iso), firmware: o.firmware, memoryMb, accel: o.accel, usb: o.usb }, o.entry);
+      if (!fs.existsSync(iso)) throw new DemocdError(`${iso}: no such file`, { hint: "build one first: ./make.ts build" });
+      const diskFormat = diskFormatOf(iso);
+      if (diskFormat && o.usb) throw new DemocdError("--usb: only an ISO can be attached as a USB stick; a disk image is attached as a disk");
+      const code = await bootInteractive({ iso: path.resolve(iso), firmware: o.firmware, memoryMb, accel: o.accel, usb: o.usb, diskFormat }, o.entry);
       process.exitCode = code;
     });
 

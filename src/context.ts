@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import type { ResolvedPackage } from "./debian/apt.ts";
+import type { TreeRecord } from "./archive/safe-tree.ts";
 
 export interface Component {
   pkg: ResolvedPackage;
@@ -51,6 +52,8 @@ export interface BuildContext {
   rootPackages?: string[];
   /** Set by assemble: module paths (relative to /lib/modules/<ver>) in load order. */
   initrdModules?: string[];
+  /** Owners and device nodes of the root tree that an unprivileged unpack could not apply (build --from). */
+  rootRecord?: TreeRecord;
   /** Set by render: the medium's id that /linuxrc looks for. */
   mediaId?: string;
 }

@@ -17,6 +17,17 @@ export interface QemuOptions {
   cpus?: number;
   /** Attach the medium as a USB stick instead of a CD (the hybrid image's other half). */
   usb?: boolean;
+  /** The image is an installed-system disk in this qemu format (not a CD): attached writable, as virtio. */
+  diskFormat?: string;
+}
+
+/** qemu's format for a disk image by its name, or undefined for a CD image. */
+export function diskFormatOf(file: string): string | undefined {
+  if (/\.qcow2$/i.test(file)) return "qcow2";
+  if (/\.vhdx?$/i.test(file)) return file.toLowerCase().endsWith(".vhdx") ? "vhdx" : "vpc";
+  if (/\.vmdk$/i.test(file)) return "vmdk";
+  if (/\.(raw|img)$/i.test(file)) return "raw";
+  return undefined;
 }
 
 export const OVMF = TOOL_FILES["OVMF firmware"].path;
@@ -26,7 +37,9 @@ export const OVMF = TOOL_FILES["OVMF firmware"].path;
  * under TCG; -no-reboot so a reboot or crash ends QEMU instead of looping.
  */
 export function qemuArgs(o: QemuOptions): string[] {
-  const medium = o.usb
+  const medium = o.diskFormat
+    ? ["-drive", `file=${o.iso},format=${o.diskFormat},if=virtio`]
+    : o.usb
     ? ["-device", "qemu-xhci", "-drive", `if=none,id=stick,format=raw,readonly=on,file=${o.iso}`, "-device", "usb-storage,drive=stick"]
     : ["-drive", `file=${o.iso},media=cdrom,readonly=on,format=raw`];
   return [

@@ -76,6 +76,8 @@ function cliValues(cli: Record<string, unknown>, errors: string[]): Record<strin
         continue;
       }
       setPath(out, s.key, n);
+    } else if (s.kind === "csv") {
+      setPath(out, s.key, String(raw).split(",").map((x) => x.trim()).filter(Boolean));
     } else if (s.key === "profileDir" || s.key === "buildDir" || s.key === "out") {
       setPath(out, s.key, path.resolve(String(raw)));
     } else {
@@ -122,7 +124,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** The resolved config as recorded on the medium: everything but secrets. */
-export function publicConfig(config: Config): Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out"> {
-  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, ...rest } = config;
+/** Not recorded: secrets, the building machine's paths, and which files the build writes (the medium is the same whatever else is written beside it). */
+export function publicConfig(config: Config): Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk"> {
+  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, ...rest } = config;
   return rest;
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { parseSize } from "../disk/layout.ts";
+import { FORMAT_NAMES, type FormatName } from "../outputs/formats.ts";
 
 /** The GRUB menu entries democd renders, by the id `boot --entry` takes. */
 export const ENTRY_IDS = ["xen", "xen-ip", "xen-safe", "linux"] as const;
@@ -43,6 +45,18 @@ export const configSchema = z
     /** Plain text only on the way in: it is hashed and never written anywhere. */
     rootPassword: z.string().min(1).max(256).optional(),
     out: z.string().min(1),
+    /** What the build writes: the live ISO and/or installed-system disk images (src/outputs/formats.ts). */
+    formats: z
+      .array(z.string().refine((f) => (FORMAT_NAMES as string[]).includes(f), (f) => ({ message: `unknown format "${f}" (known: ${FORMAT_NAMES.join(", ")})` })))
+      .min(1, `name at least one format (known: ${FORMAT_NAMES.join(", ")})`)
+      .refine((l) => new Set(l).size === l.length, "names a format twice")
+      .transform((l) => l as FormatName[]),
+    disk: z
+      .object({
+        size: z.string().refine((s) => (parseSize(s) ?? 0) > 0, 'must be like "4G" or "2048M" (binary units: G = GiB, M = MiB)').optional(),
+      })
+      .strict()
+      .default({}),
     packages: z
       .object({ kernel: packageRef, xen: packageRef, busybox: packageRef })
       .strict(),

@@ -23,8 +23,21 @@ export const ENTRY_HOTKEYS: Record<EntryId, string> = { xen: "x", "xen-ip": "i",
  */
 export const XEN_SAFE_ARGS = "nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot";
 
+/** Where the menu lives: the live medium (found by its id file) or an installed disk (by its root's UUID). */
+export type GrubTarget = { kind: "live" } | { kind: "disk"; rootUuid: string };
+
+/**
+ * The entry pvgrub2 boots when the disk runs as a Xen PV guest ($grub_platform is "xen"):
+ * Linux itself as the PV kernel, its console on hvc0.
+ */
+export const PV_ENTRY_ID = "xen-pv-guest";
+
 export interface GrubVars {
   version: string;
+  /** How GRUB finds the file system holding /boot. */
+  search: string;
+  /** Set only for disks: the entry GRUB boots under Xen's pvgrub2. */
+  pvEntry?: Omit<MenuEntry, "id"> & { id: string };
   kernelVersion: string;
   xenVersion: string;
   serialSpeed: number;
@@ -35,11 +48,17 @@ export interface GrubVars {
 
 const join = (...parts: string[]) => parts.map((p) => p.trim()).filter(Boolean).join(" ");
 
-export function menuEntries(config: Config, kernelVersion: string): MenuEntry[] {
+/** The root an installed system's kernel mounts (its /linuxrc takes root= instead of looking for a medium). */
+export function diskRootArgs(rootUuid: string): string {
+  return `root=UUID=${rootUuid} rw`;
+}
+
+export function menuEntries(config: Config, kernelVersion: string, target: GrubTarget = { kind: "live" }): MenuEntry[] {
   const b = config.boot;
+  const root = target.kind === "disk" ? diskRootArgs(target.rootUuid) : "";
   const xen = join(`dom0_mem=${b.dom0Mem}`, `console=com1,vga com1=${b.serialSpeed},8n1`, b.xenArgs);
-  const dom0 = join("console=tty0 console=hvc0", b.linuxArgs);
-  const bare = join(`console=tty0 console=ttyS0,${b.serialSpeed}n8`, b.linuxArgs);
+  const dom0 = join("console=tty0 console=hvc0", root, b.linuxArgs);
+  const bare = join(`console=tty0 console=ttyS0,${b.serialSpeed}n8`, root, b.linuxArgs);
   const kv = kernelVersion;
   return [
     { id: "xen", title: `Xen / Linux ${kv}`, hotkey: ENTRY_HOTKEYS.xen, xen, linux: dom0 },
@@ -49,15 +68,20 @@ export function menuEntries(config: Config, kernelVersion: string): MenuEntry[] 
   ];
 }
 
-export function grubVars(config: Config, kernelVersion: string, xenVersion: string): GrubVars {
+export function grubVars(config: Config, kernelVersion: string, xenVersion: string, target: GrubTarget = { kind: "live" }): GrubVars {
+  const disk = target.kind === "disk";
   return {
     version: config.version,
+    search: disk ? `search --no-floppy --set=root --fs-uuid ${target.rootUuid}` : "search --no-floppy --set=root --file /democd/id",
+    pvEntry: disk
+      ? { id: PV_ENTRY_ID, title: `Linux ${kernelVersion} (Xen PV guest)`, hotkey: "p", linux: join("console=hvc0", diskRootArgs(target.rootUuid), config.boot.linuxArgs) }
+      : undefined,
     kernelVersion,
     xenVersion,
     serialSpeed: config.boot.serialSpeed,
     timeout: config.boot.timeout,
     defaultEntry: config.boot.default,
-    entries: menuEntries(config, kernelVersion),
+    entries: menuEntries(config, kernelVersion, target),
   };
 }
 

@@ -6,6 +6,7 @@ import { isoSizeShortfall, notEnoughSpace } from "../diskspace.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
+import { outputPath } from "../outputs/formats.ts";
 import { volumeId, xorrisoArgs, type Graft, type MasterArgs } from "../iso/xorriso.ts";
 
 /** The trees that make the medium, mapped in place. */
@@ -35,7 +36,7 @@ export async function masterIso(ctx: BuildContext): Promise<{ bytes: number; sha
 
 /** The one xorriso call, atomically: shared by fresh builds and rebuilds of unpacked media. */
 export async function writeIso(ctx: BuildContext, m: Omit<MasterArgs, "out" | "epoch">): Promise<{ bytes: number; sha256: string }> {
-  const out = path.resolve(ctx.config.out);
+  const out = outputPath(path.resolve(ctx.config.out), "iso");
   const tmp = `${out}.tmp-${process.pid}`;
   const args = xorrisoArgs({ ...m, out: tmp, epoch: ctx.sourceDateEpoch });
   try {

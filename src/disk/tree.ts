@@ -1,0 +1,75 @@
+import fs from "node:fs";
+import path from "node:path";
+import { writeFile } from "../fsutil.ts";
+
+/**
+ * The installed system's tree, staged by hard links (no copy of the root or /usr): the
+ * root, /usr inside it, and /boot with the kernel, hypervisor, initrd and GRUB's files.
+ */
+export function linkOrCopyTree(src: string, dest: string): void {
+  fs.mkdirSync(dest, { recursive: true });
+  fs.chmodSync(dest, fs.statSync(src).mode & 0o7777);
+  for (const name of fs.readdirSync(src)) {
+    const s = path.join(src, name);
+    const d = path.join(dest, name);
+    const st = fs.lstatSync(s);
+    if (st.isDirectory()) linkOrCopyTree(s, d);
+    else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(s), d);
+    else if (st.isFile()) linkOrCopy(s, d);
+    else throw new Error(`internal: ${s} is a special file; device nodes go through the owner record`);
+  }
+}
+
+/** A hard link, or a copy where one cannot be made (another file system; protected_hardlinks for files of other users). */
+export function linkOrCopy(src: string, dest: string): void {
+  try {
+    fs.linkSync(src, dest);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EXDEV" && code !== "EPERM") throw e;
+    fs.copyFileSync(src, dest);
+    fs.chmodSync(dest, fs.statSync(src).mode & 0o7777);
+  }
+}
+
+/** Bytes the tree takes in 4 KiB blocks, counting one block for each directory and link. */
+export function treeBlockBytes(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const size = e.isFile() ? fs.statSync(path.join(e.parentPath, e.name)).size : 4096;
+    total += Math.ceil(size / 4096) * 4096;
+  }
+  return total;
+}
+
+export function fstab(rootUuid: string): string {
+  return [
+    "# democd installed system: the root file system on this disk, found by its UUID.",
+    `UUID=${rootUuid}\t/\text4\trw,errors=remount-ro\t0\t1`,
+    "proc\t/proc\tproc\tdefaults\t0\t0",
+    "",
+  ].join("\n");
+}
+
+export interface InstalledTreeSources {
+  root: string;
+  usr: string;
+  /** The medium's /boot: vmlinuz, xen.gz, initrd.img. */
+  boot: string;
+  grubCfg: string;
+  /** GRUB's platform directories (modules) for /boot/grub/<platform>. */
+  grubPlatforms: { name: string; dir: string }[];
+  rootUuid: string;
+}
+
+export function stageInstalledTree(dest: string, s: InstalledTreeSources): void {
+  linkOrCopyTree(s.root, dest);
+  fs.rmSync(path.join(dest, "usr"), { recursive: true, force: true });
+  linkOrCopyTree(s.usr, path.join(dest, "usr"));
+  const boot = path.join(dest, "boot");
+  fs.mkdirSync(path.join(boot, "grub"), { recursive: true });
+  for (const f of ["vmlinuz", "xen.gz", "initrd.img"]) linkOrCopy(path.join(s.boot, f), path.join(boot, f));
+  for (const p of s.grubPlatforms) linkOrCopyTree(p.dir, path.join(boot, "grub", p.name));
+  writeFile(path.join(boot, "grub", "grub.cfg"), s.grubCfg);
+  writeFile(path.join(dest, "etc", "fstab"), fstab(s.rootUuid));
+}

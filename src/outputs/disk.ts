@@ -1,0 +1,93 @@
+import fs from "node:fs";
+import path from "node:path";
+import { isRoot } from "../archive/devices.ts";
+import { need, sha256, type BuildContext } from "../context.ts";
+import { checkFreeSpace } from "../diskspace.ts";
+import { diskBytesFor, diskLayout, MiB, parseSize, rootBytesNeeded, type DiskLayout } from "../disk/layout.ts";
+import { scratchDir, writeRawDisk } from "../disk/raw.ts";
+import { stageInstalledTree, treeBlockBytes } from "../disk/tree.ts";
+import { DemocdError } from "../errors.ts";
+import { run } from "../exec.ts";
+import { freshDir } from "../fsutil.ts";
+import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB } from "../iso/grub-images.ts";
+import { renderFile } from "../render/ejs.ts";
+import { grubVars } from "../render/grub.ts";
+import { writeAtomically } from "./atomic.ts";
+import { convertArgs, OUTPUT_FORMATS, outputPath, type FormatName, type OutputFormat } from "./formats.ts";
+import { fixVhdFile, fixVmdkFile } from "./fixups.ts";
+
+/** The seed every id on the disk derives from: what the build is made of, and the disk's size. */
+export function diskSeed(ctx: BuildContext, size: number): string {
+  return sha256(`${need(ctx.mediaId, "mediaId")}\0disk\0${size}`);
+}
+
+const mib = (n: number) => `${Math.ceil(n / MiB)} MiB`;
+
+/** The disk's size: --disk-size, or the contents plus free space; too small is an error naming the size needed. */
+export function diskSize(requested: string | undefined, contentBytes: number): number {
+  const need = rootBytesNeeded(contentBytes);
+  const minimum = diskBytesFor(need.minimum);
+  if (requested === undefined) return diskBytesFor(need.withFreeSpace);
+  const bytes = Math.ceil(parseSize(requested)! / MiB) * MiB;
+  if (bytes < minimum) throw new DemocdError(`disk.size: ${requested} is smaller than the contents: the disk needs at least ${mib(minimum)}`, { hint: `--disk-size ${Math.ceil(minimum / MiB)}M or more` });
+  return bytes;
+}
+
+export interface StagedDisk {
+  tree: string;
+  layout: DiskLayout;
+  seed: string;
+}
+
+/** The installed system's tree and its disk layout. */
+export function stageDisk(ctx: BuildContext): StagedDisk {
+  const c = need(ctx.components, "components");
+  const scratch = scratchDir(ctx.paths.build);
+  freshDir(scratch);
+  const grubPlatforms = [BIOS_PLATFORM, EFI_PLATFORM].map((name) => ({ name, dir: path.join(GRUB_LIB, name) }));
+  const content = [ctx.paths.root, ctx.paths.usr, ctx.paths.boot, ...grubPlatforms.map((p) => p.dir)].reduce((n, d) => n + treeBlockBytes(d), 0);
+  const size = diskSize(ctx.config.disk.size, content);
+  const seed = diskSeed(ctx, size);
+  const layout = diskLayout(size, seed);
+  const tree = path.join(scratch, "tree");
+  stageInstalledTree(tree, {
+    root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms,
+    grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, c.kernel.release, c.xen.release, { kind: "disk", rootUuid: layout.rootFsUuid })),
+  });
+  return { tree, layout, seed };
+}
+
+/** The raw disk, then each requested conversion of it; the raw itself only if asked for. */
+export async function writeDiskOutputs(ctx: BuildContext, formats: FormatName[], staged: StagedDisk): Promise<{ format: FormatName; file: string; bytes: number; sha256: string }[]> {
+  const { log } = ctx;
+  const results: { format: FormatName; file: string; bytes: number; sha256: string }[] = [];
+  const outDir = path.dirname(path.resolve(ctx.config.out));
+  checkFreeSpace(outDir, treeBlockBytes(staged.tree) * (formats.length + 1), `the disk images (${formats.join(", ")})`);
+  const rawOut = outputPath(path.resolve(ctx.config.out), "raw");
+  const spec = {
+    layout: staged.layout, tree: staged.tree, scratch: path.join(scratchDir(ctx.paths.build), "grub"), seed: staged.seed,
+    epoch: ctx.sourceDateEpoch, ownersFromDisk: isRoot(), record: ctx.rootRecord, log,
+  };
+  const raw = formats.includes("raw")
+    ? await log.stage("raw", async () => {
+      const r = await writeAtomically(rawOut, (tmp) => writeRawDisk({ ...spec, image: tmp }));
+      results.push({ format: "raw", ...r });
+      return r.file;
+    }, (f) => `${path.relative(process.cwd(), f)} ${mib(staged.layout.size)}`)
+    : await log.stage("raw", async () => {
+      const tmp = path.join(scratchDir(ctx.paths.build), "disk.raw");
+      await writeRawDisk({ ...spec, image: tmp });
+      return tmp;
+    }, () => `${mib(staged.layout.size)} (intermediate)`);
+  for (const format of formats.filter((f) => f !== "raw")) {
+    const f = OUTPUT_FORMATS[format] as OutputFormat;
+    const r = await log.stage(format, () => writeAtomically(outputPath(path.resolve(ctx.config.out), format), async (tmp) => {
+      await run("qemu-img", convertArgs(format, raw, tmp), { log });
+      if (f.fixup === "vhd") fixVhdFile(tmp, ctx.sourceDateEpoch, staged.seed);
+      if (f.fixup === "vmdk") fixVmdkFile(tmp, staged.seed);
+    }), (x) => `${path.relative(process.cwd(), x.file)} ${(x.bytes / 1e6).toFixed(1)} MB`);
+    results.push({ format, ...r });
+  }
+  if (!formats.includes("raw")) fs.rmSync(raw, { force: true });
+  return results;
+}
