@@ -6,7 +6,9 @@ import { requireTools } from "./exec.ts";
 import { Logger } from "./log.ts";
 import { assembleIrtree, installBootFiles, installKernelModules, overlayRootpatch } from "./stages/assemble.ts";
 import { fetchComponents } from "./stages/fetch.ts";
-import { masterIso } from "./stages/master.ts";
+import { masterIso, writeIso } from "./stages/master.ts";
+import { assembleUnpacked, copyUnpackedRoot, packUnpacked, unpackedIsoArgs } from "./sources/unpacked.ts";
+import { DemocdError } from "./errors.ts";
 import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
 import { renderBootFiles } from "./stages/render.ts";
 import { makeMinimalRoot } from "./stages/root.ts";
@@ -39,41 +41,64 @@ export interface BuildOutput {
   sha256: string;
 }
 
-/** The build, as a script of stages over one context. */
+/** The build, as a script of stages over one context; its source is a profile's root or an unpacked medium. */
 export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]; iso?: string; sha256?: string; bytes?: number }> {
   const { log } = ctx;
-  ctx.components = await log.stage("fetch", async () => {
-    await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");
-    const c = await fetchComponents(ctx);
-    if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch([c.kernel.vmlinuz, c.xen.xenGz, c.busybox.binary]);
-    return c;
-  }, (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
-  await log.stage("root", async () => {
-    await requireTools("openssl", "cp");
-    if (ctx.config.profile === "minimal") return makeMinimalRoot(ctx);
-    await requireTools("mmdebstrap");
-    const r = await makeDebianRoot(ctx);
-    return `, ${ctx.config.debian.suite} ${r.reused ? "bootstrap reused" : "bootstrapped"} (${ctx.rootPackages?.length} packages)`;
-  }, (s) => `profile ${ctx.config.profile}${s ?? ""}`);
-  await log.stage("assemble", async () => {
-    const patched = overlayRootpatch(ctx);
-    const modules = installKernelModules(ctx);
-    installBootFiles(ctx);
-    const ir = await assembleIrtree(ctx);
-    return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd`;
-  }, (s) => s);
-  await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
-  await log.stage("pack", async () => {
-    await requireTools(...compressorTools(ctx.config.initrd.compression));
-    const root = await packRoot(ctx);
-    const initrd = await packInitrd(ctx);
-    writeManifest(ctx);
-    return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd.bytes)} (${ctx.config.initrd.compression}${initrd.reused ? ", unchanged: reused" : ""})`;
-  }, (s) => s);
+  const from = ctx.unpacked;
+  checkWritersServe(ctx);
+  if (!from) {
+    ctx.components = await log.stage("fetch", async () => {
+      await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");
+      const c = await fetchComponents(ctx);
+      if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch([c.kernel.vmlinuz, c.xen.xenGz, c.busybox.binary]);
+      return c;
+    }, (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
+    ctx.bootVersions = { kernel: ctx.components.kernel.release, xen: ctx.components.xen.release };
+  }
+  if (from && from.info.kind !== "democd") {
+    if (fs.readdirSync(path.join(from.dir, "rootpatch")).length) log.warn(`${from.dir}/rootpatch is not applied: this medium was not made by democd (edit ${from.dir}/usr instead)`);
+  } else {
+    await log.stage("root", async () => {
+      await requireTools("openssl", "cp");
+      if (from) return copyUnpackedRoot(ctx, from).then(() => ` from ${from.dir}`);
+      if (ctx.config.profile === "minimal") return makeMinimalRoot(ctx);
+      await requireTools("mmdebstrap");
+      const r = await makeDebianRoot(ctx);
+      return `, ${ctx.config.debian.suite} ${r.reused ? "bootstrap reused" : "bootstrapped"} (${ctx.rootPackages?.length} packages)`;
+    }, (s) => (from ? `unpacked medium${s}` : `profile ${ctx.config.profile}${s ?? ""}`));
+    await log.stage("assemble", async () => {
+      if (from) return `rootpatch ${assembleUnpacked(ctx, from)} files`;
+      const patched = overlayRootpatch(ctx);
+      const modules = installKernelModules(ctx);
+      installBootFiles(ctx);
+      const ir = await assembleIrtree(ctx);
+      return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd`;
+    }, (s) => s);
+    if (!from) await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
+    await log.stage("pack", async () => {
+      if (from) {
+        await requireTools(...(from.info.initrd?.segments ?? []).flatMap((s) => compressorTools(s.compression)));
+        return `initrd.img ${mb(await packUnpacked(ctx, from))}`;
+      }
+      await requireTools(...compressorTools(ctx.config.initrd.compression));
+      const root = await packRoot(ctx);
+      const initrd = await packInitrd(ctx);
+      writeManifest(ctx);
+      return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd.bytes)} (${ctx.config.initrd.compression}${initrd.reused ? ", unchanged: reused" : ""})`;
+    }, (s) => s);
+  }
   const outputs = await writeOutputs(ctx);
   log.info(`stage times: ${log.timingSummary()}`);
   const iso = outputs.find((o) => o.format === "iso");
   return { outputs, ...(iso && { iso: iso.file, sha256: iso.sha256, bytes: iso.bytes }) };
+}
+
+/** Every writer checked before any work: a disk image needs a democd system to install. */
+function checkWritersServe(ctx: BuildContext): void {
+  const disks = ctx.config.formats.filter((f) => OUTPUT_FORMATS[f].disk);
+  if (disks.length && ctx.unpacked && ctx.unpacked.info.kind !== "democd") {
+    throw new DemocdError(`--format ${disks.join(",")}: ${ctx.unpacked.dir} holds another tool's medium, which only the iso writer can repack`, { hint: "--format iso" });
+  }
 }
 
 /** The writers: the ISO from the trees, disk images from one raw disk staged from the same trees. */
@@ -84,6 +109,10 @@ export async function writeOutputs(ctx: BuildContext): Promise<BuildOutput[]> {
   if (formats.includes("iso")) {
     const file = outputPath(path.resolve(ctx.config.out), "iso");
     const r = await log.stage("master", async () => {
+      if (ctx.unpacked) {
+        await requireTools("xorriso");
+        return writeIso(ctx, unpackedIsoArgs(ctx, ctx.unpacked));
+      }
       await requireTools("xorriso", "grub-mkimage", "mformat", "mmd", "mcopy");
       return masterIso(ctx);
     }, (r) => `${path.relative(process.cwd(), file)} ${mb(r.bytes)}`);

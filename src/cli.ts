@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command, Option as OptionClass } from "commander";
 import { build, createContext } from "./build.ts";
-import { buildFrom } from "./build-from.ts";
+import { loadConfigFrom, useUnpackedSource } from "./sources/unpacked.ts";
 import { Logger } from "./log.ts";
 import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
@@ -30,14 +30,12 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     if (s.kind === "bool") buildCmd.addOption(new Option(s.flag.replace(/^--/, "--no-"), `turn off ${s.flag}`));
   }
   buildCmd.action(async (opts: Record<string, unknown>) => {
-    if (opts.from) {
-      const r = await buildFrom(String(opts.from), { file: opts.config as string | undefined, cli: opts }, { verbose: program.opts().verbose });
-      process.stderr.write(`${path.relative(process.cwd(), r.iso) || r.iso}  sha256 ${r.sha256}\n`);
-      return;
-    }
-    const config = loadConfig({ file: opts.config as string | undefined, cli: opts });
+    const sources = { file: opts.config as string | undefined, cli: opts };
+    const from = opts.from ? path.resolve(String(opts.from)) : undefined;
+    const config = from ? loadConfigFrom(from, sources) : loadConfig(sources);
     const ctx = createContext(config, { verbose: program.opts().verbose });
     try {
+      if (from) useUnpackedSource(ctx, from);
       const r = await build(ctx);
       for (const o of r.outputs) ctx.log.info(`${path.relative(process.cwd(), o.file) || o.file}  sha256 ${o.sha256}`);
     } finally {

@@ -5,6 +5,7 @@ import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import type { ResolvedPackage } from "./debian/apt.ts";
 import type { TreeRecord } from "./archive/safe-tree.ts";
+import type { UnpackedSource } from "./sources/unpacked.ts";
 
 export interface Component {
   pkg: ResolvedPackage;
@@ -52,6 +53,10 @@ export interface BuildContext {
   rootPackages?: string[];
   /** Set by assemble: module paths (relative to /lib/modules/<ver>) in load order. */
   initrdModules?: string[];
+  /** Set when the source is an unpacked medium (build --from) instead of a profile. */
+  unpacked?: UnpackedSource;
+  /** Kernel release and Xen version the menus name: from the fetched packages or the unpacked medium's manifest. */
+  bootVersions?: { kernel: string; xen: string };
   /** Owners and device nodes of the root tree that an unprivileged unpack could not apply (build --from). */
   rootRecord?: TreeRecord;
   /** Set by render: the medium's id that /linuxrc looks for. */

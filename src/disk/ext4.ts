@@ -9,7 +9,7 @@ import type { Logger } from "../log.ts";
  * The root file system, made from a directory by mkfs.ext4 -d straight into the disk image
  * at the partition's offset: no loop device, no mount, no root. mkfs copies what it sees on
  * the host (owners, ctime, atime), so a debugfs script then sets what the image must hold:
- * owners as democd records them, every time clamped to SOURCE_DATE_EPOCH, recorded devices.
+ * owners as democd records them, every date SOURCE_DATE_EPOCH, recorded devices.
  */
 export interface Ext4Spec {
   image: string;
@@ -47,7 +47,7 @@ export interface TreeInode {
   mtime: number;
 }
 
-/** Every entry under dir ("" for the top), with the owner and (clamped) date it must have in the image. */
+/** Every entry under dir ("" for the top), with the owner and date it must have in the image. */
 export function treeInodes(dir: string, epoch: number, ownersFromDisk: boolean, record?: TreeRecord): TreeInode[] {
   const out: TreeInode[] = [];
   const owners = record?.owners ?? {};
@@ -58,7 +58,9 @@ export function treeInodes(dir: string, epoch: number, ownersFromDisk: boolean, 
       rel,
       uid: recorded?.uid ?? (ownersFromDisk ? st.uid : 0),
       gid: recorded?.gid ?? (ownersFromDisk ? st.gid : 0),
-      mtime: Math.min(Math.floor(st.mtimeMs / 1000), epoch),
+      // Every date is the epoch, as on the ISO (xorriso --set_all_file_dates): the trees'
+      // own dates depend on when a cache was filled, so clamping alone would not reproduce.
+      mtime: epoch,
     });
     if (st.isDirectory()) for (const n of fs.readdirSync(path.join(dir, rel)).sort()) walk(rel ? `${rel}/${n}` : n);
   };
@@ -82,7 +84,7 @@ export function fixupScript(inodes: readonly TreeInode[], epoch: number, record?
     lines.push(d.type === "fifo" ? `mknod ${p} p` : `mknod ${p} ${d.type === "char" ? "c" : "b"} ${d.rdevMajor} ${d.rdevMinor}`);
     const typeBits = d.type === "fifo" ? 0o010000 : d.type === "char" ? 0o020000 : 0o060000;
     lines.push(`sif ${p} mode 0${(typeBits | (d.perm & 0o7777)).toString(8)}`);
-    set(p, d.uid, d.gid, Math.min(d.mtime, epoch));
+    set(p, d.uid, d.gid, epoch);
   }
   return lines.join("\n") + "\n";
 }

@@ -41,7 +41,7 @@ export interface StagedDisk {
 
 /** The installed system's tree and its disk layout. */
 export function stageDisk(ctx: BuildContext): StagedDisk {
-  const c = need(ctx.components, "components");
+  const v = need(ctx.bootVersions, "bootVersions");
   const scratch = scratchDir(ctx.paths.build);
   freshDir(scratch);
   const grubPlatforms = [BIOS_PLATFORM, EFI_PLATFORM].map((name) => ({ name, dir: path.join(GRUB_LIB, name) }));
@@ -52,7 +52,7 @@ export function stageDisk(ctx: BuildContext): StagedDisk {
   const tree = path.join(scratch, "tree");
   stageInstalledTree(tree, {
     root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms,
-    grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, c.kernel.release, c.xen.release, { kind: "disk", rootUuid: layout.rootFsUuid })),
+    grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, { kind: "disk", rootUuid: layout.rootFsUuid })),
   });
   return { tree, layout, seed };
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_BUILDER } from "../../src/config/settings.ts";
+import { FORMAT_NAMES, outputPath } from "../../src/outputs/formats.ts";
 import { fileSha256 } from "../../src/stages/master.ts";
 import { democd } from "../helpers/cli.ts";
 import { firstDifference } from "../helpers/iso-diff.ts";
@@ -12,8 +13,9 @@ import { REPO } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
 import { tempDir } from "../helpers/temp.ts";
 
-// No --builder: the default must not depend on who builds where.
-const ARGS = ["build", "--profile", "minimal", "--version", "7.7", "--root-password", "same"];
+// No --builder: the default must not depend on who builds where. Every format: the disk
+// images must not either (ids, dates, owners of an unprivileged build).
+const ARGS = ["build", "--profile", "minimal", "--version", "7.7", "--root-password", "same", "--format", FORMAT_NAMES.join(",")];
 
 describe("reproducible, rootless builds", () => {
   it("two builds of the same inputs give the same bytes: other directory, user, host name, home, TMPDIR, umask, locale and time", async () => {
@@ -47,8 +49,14 @@ describe("reproducible, rootless builds", () => {
     });
     expect(rb.exitCode, rb.stderr).toBe(0);
 
-    const [ha, hb] = await Promise.all([fileSha256(path.join(a, "a.iso")), fileSha256(path.join(b, "b.iso"))]);
-    if (ha !== hb) expect.fail(`the builds differ; first difference: ${await firstDifference(path.join(a, "a.iso"), path.join(b, "b.iso"))}`);
+    for (const format of FORMAT_NAMES) {
+      const [fa, fb] = [outputPath(path.join(a, "a"), format), outputPath(path.join(b, "b"), format)];
+      const [ha, hb] = await Promise.all([fileSha256(fa), fileSha256(fb)]);
+      if (ha !== hb) {
+        const where = format === "iso" ? await firstDifference(fa, fb) : (await execa("cmp", [fa, fb], { reject: false })).stdout;
+        expect.fail(`the ${format} outputs differ; first difference: ${where}`);
+      }
+    }
     // The epoch both derived, recorded on the medium.
     const x = path.join(base, "build.json");
     await execa("xorriso", ["-osirrox", "on", "-indev", path.join(a, "a.iso"), "-extract", "/democd/build.json", x]);
