@@ -46,24 +46,33 @@ export function fixVhdFile(file: string, epoch: number, seed: string): void {
   }
 }
 
-/** Replace the descriptor's CID (8 hex digits, same length: nothing moves). */
-export function fixVmdkDescriptor(head: Buffer, cid: string): Buffer {
-  const text = head.toString("latin1");
-  const m = /\nCID=([0-9a-f]{8})\n/.exec(text);
-  if (!m) throw new Error("no CID in the VMDK descriptor");
-  const out = Buffer.from(head);
-  out.write(cid, m.index + 5, "latin1");
+/**
+ * The descriptor region with its CID set. qemu prints a random CID with "%x", so it is 7 or
+ * 8 digits: the text is rewritten with 8 and the region padded with NULs to its old size.
+ */
+export function fixVmdkDescriptor(region: Buffer, cid: string): Buffer {
+  const end = region.indexOf(0);
+  const text = region.subarray(0, end < 0 ? region.length : end).toString("latin1");
+  if (!/\nCID=[0-9a-f]{1,8}\n/.test(text)) throw new Error("no CID in the VMDK descriptor");
+  const fixed = Buffer.from(text.replace(/\nCID=[0-9a-f]{1,8}\n/, `\nCID=${cid}\n`), "latin1");
+  if (fixed.length > region.length) throw new Error("the VMDK descriptor has no room for its CID");
+  const out = Buffer.alloc(region.length);
+  fixed.copy(out);
   return out;
 }
 
+/** The descriptor's place from the sparse extent header (offset and size in sectors), then its CID. */
 export function fixVmdkFile(file: string, seed: string): void {
   const fd = fs.openSync(file, "r+");
   try {
-    // The descriptor sits in the first sectors of a streamOptimized VMDK.
-    const head = Buffer.alloc(64 * 1024);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    const fixed = fixVmdkDescriptor(head.subarray(0, n), derivedHex32(seed, "vmdk-cid"));
-    fs.writeSync(fd, fixed, 0, fixed.length, 0);
+    const header = Buffer.alloc(512);
+    fs.readSync(fd, header, 0, 512, 0);
+    if (header.subarray(0, 4).toString("latin1") !== "KDMV") throw new Error(`${file}: not a sparse VMDK`);
+    const offset = Number(header.readBigUInt64LE(28)) * 512;
+    const size = Number(header.readBigUInt64LE(36)) * 512;
+    const region = Buffer.alloc(size);
+    fs.readSync(fd, region, 0, size, offset);
+    fs.writeSync(fd, fixVmdkDescriptor(region, derivedHex32(seed, "vmdk-cid")), 0, size, offset);
   } finally {
     fs.closeSync(fd);
   }

@@ -26,11 +26,14 @@ describe("converter fields fixed from the build", () => {
     expect(f.subarray(28, 32).toString("latin1")).toBe("qem2");
   });
 
-  it("replaces a VMDK descriptor's CID in place", () => {
-    const head = Buffer.from("KDMV....\n# Disk DescriptorFile\nversion=1\nCID=e5fe9bc7\nparentCID=ffffffff\n");
-    const out = fixVmdkDescriptor(head, "0badcafe");
-    expect(out.length).toBe(head.length);
-    expect(out.toString()).toContain("\nCID=0badcafe\nparentCID=ffffffff\n");
+  it("sets a VMDK descriptor's CID, whether qemu printed 7 or 8 digits, in a region of the same size", () => {
+    for (const cid of ["e5fe9bc7", "3a10bba"]) {
+      const region = Buffer.alloc(1024);
+      region.write(`# Disk DescriptorFile\nversion=1\nCID=${cid}\nparentCID=ffffffff\n`, "latin1");
+      const out = fixVmdkDescriptor(region, "0badcafe");
+      expect(out.length).toBe(1024);
+      expect(out.toString("latin1")).toMatch(/^# Disk DescriptorFile\nversion=1\nCID=0badcafe\nparentCID=ffffffff\n\0+$/);
+    }
     expect(() => fixVmdkDescriptor(Buffer.from("nothing"), "0badcafe")).toThrow(/no CID/);
   });
 });
