@@ -50,7 +50,7 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
     const modules = installKernelModules(ctx);
     installBootFiles(ctx);
     const ir = await assembleIrtree(ctx);
-    return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd`;
+    return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd (+ sfdisk, resize2fs: ${mb(ir.growBytes)})`;
   }, (s) => s);
   await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
   await log.stage("pack", async () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import type { ResolvedPackage } from "./debian/apt.ts";
+import type { GrowComponent } from "./grow.ts";
 
 export interface Component {
   pkg: ResolvedPackage;
@@ -16,6 +17,8 @@ export interface Components {
   kernel: Component & { release: string; vmlinuz: string; modulesDir: string; mediumModulesDir: string };
   xen: Component & { release: string; xenGz: string };
   busybox: Component & { binary: string };
+  /** sfdisk and resize2fs with their libraries: the initrd grows an installed system's root with them. */
+  grow: GrowComponent;
 }
 
 export interface Paths {
