@@ -25,6 +25,7 @@ export const TOOLS = {
   mmd: { pkg: "mtools", why: "make directories in the FAT image" },
   mcopy: { pkg: "mtools", why: "copy BOOTX64.EFI into the FAT image" },
   "qemu-system-x86_64": { pkg: "qemu-system-x86", why: "boot the ISO" },
+  "qemu-img": { pkg: "qemu-utils", why: "resize and convert disk images" },
   mknod: { pkg: "coreutils", why: "restore device nodes when unpacking as root" },
   cp: { pkg: "coreutils", why: "copy an unpacked root with its owners" },
 } as const satisfies Record<string, { pkg: string; why: string }>;
