@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { QemuSession } from "../../src/boot/qemu.ts";
 import { build, createContext } from "../../src/build.ts";
+import type { BuildContext } from "../../src/context.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { run } from "../../src/exec.ts";
 import { LOGIN_TIMEOUT_S } from "../helpers/boot.ts";
@@ -38,16 +39,24 @@ async function makeDisk(file: string, tree: string, mib: number): Promise<{ star
 const dfRootKb = async (s: QemuSession) => Number((await s.shell("df -k / | awk 'NR==2 {print $2}'")).split("\n").at(-1));
 
 describe("the initrd boots an installed system from a disk (root=UUID=)", () => {
-  it("mounts ext4 from /dev/vda3, keeps what was written across boots, and grows it after the disk is enlarged", async () => {
-    await needTools("qemu-system-x86_64", "qemu-img", "sfdisk", "mkfs.ext4", "e2fsck");
-    const { dir, buildDir } = scratch();
-    const config = loadConfig({ cli: { profile: "minimal", version: "9.9-disk", rootPassword: TEST_PASSWORD, buildDir, builder: "democd-tests", out: path.join(dir, "min.iso") } });
-    const ctx = createContext(config, { quiet: !process.env.DEMOCD_TEST_VERBOSE });
+  // The minimal profile built with democd's library (about 20 s with a warm cache): its
+  // kernel, initrd and trees.
+  let ctx: BuildContext;
+  let dir: string;
+  beforeAll(async () => {
+    const s = scratch();
+    dir = s.dir;
+    const config = loadConfig({ cli: { profile: "minimal", version: "9.9-disk", rootPassword: TEST_PASSWORD, buildDir: s.buildDir, builder: "democd-tests", out: path.join(dir, "min.iso") } });
+    ctx = createContext(config, { quiet: !process.env.DEMOCD_TEST_VERBOSE });
     try {
       await build(ctx);
     } finally {
       ctx.log.close();
     }
+  });
+
+  it("mounts ext4 from /dev/vda3, keeps what was written across boots, and grows it after the disk is enlarged", async () => {
+    await needTools("qemu-system-x86_64", "qemu-img", "sfdisk", "mkfs.ext4", "e2fsck");
 
     // The installed tree: the root with the usr tree under usr/ (hard links, nothing copied),
     // without the medium's full module tree (the busybox userland does not load modules).
@@ -64,14 +73,14 @@ describe("the initrd boots an installed system from a disk (root=UUID=)", () => 
 
     const transcripts = path.join(TEST_BUILD_DIR, "consoles");
     fs.mkdirSync(transcripts, { recursive: true });
-    const boot = async <T>(name: string, fn: (s: QemuSession, login: number) => Promise<T>): Promise<T> => {
+    const boot = async <T>(name: string, fn: (s: QemuSession, login: number) => Promise<T>, root = `UUID=${ROOT_UUID}`): Promise<T> => {
       const transcript = path.join(transcripts, `installed-root-${name}.log`);
       const s = await QemuSession.start(
         {
           firmware: "bios", memoryMb: 512, accel: "tcg", cpus: 1,
           kernel: path.join(ctx.paths.boot, "vmlinuz"),
           initrd: path.join(ctx.paths.boot, "initrd.img"),
-          append: `root=UUID=${ROOT_UUID} rootwait console=ttyS0,115200 panic=-1`,
+          append: `root=${root} rootwait console=ttyS0,115200 panic=-1`,
           drives: [{ file: disk, format: "raw" }],
         },
         { transcriptFile: transcript },
@@ -134,10 +143,29 @@ describe("the initrd boots an installed system from a disk (root=UUID=)", () => 
     const fsck = await execa("e2fsck", ["-fn", `${disk}?offset=${table.partitions[2].start * SECTOR}`], { reject: false, all: true });
     expect(fsck.exitCode, fsck.all).toBe(0);
 
-    // Grown once: a further boot touches nothing.
+    // Grown once: a further boot touches nothing. The root named by its GPT partition UUID this time.
+    const partuuid = (await execa("sfdisk", ["--part-uuid", disk, "3"])).stdout.trim();
     await boot("regrown", async (s) => {
+      expect(s.output).toContain(`democd: root PARTUUID=${partuuid} is /dev/vda3`);
       expect(s.output).not.toContain("grew the root");
       expect(await dfRootKb(s)).toBe(grown);
+    }, `PARTUUID=${partuuid}`);
+  });
+
+  it("a root that never appears ends in the rescue shell, saying what it waited for and what it saw", async () => {
+    await needTools("qemu-system-x86_64");
+    const s = await QemuSession.start({
+      firmware: "bios", memoryMb: 512, accel: "tcg", cpus: 1,
+      kernel: path.join(ctx.paths.boot, "vmlinuz"), initrd: path.join(ctx.paths.boot, "initrd.img"),
+      append: "root=UUID=00000000-0000-4000-8000-000000000000 democd.timeout=3 console=ttyS0,115200 panic=-1",
     });
+    try {
+      await s.waitFor("democd: no root device UUID=00000000-0000-4000-8000-000000000000 within 3s", 180);
+      await s.waitFor(/democd: tried: .*sr0/, 10);
+      await s.waitFor("dropping to a rescue shell", 10);
+      expect(await s.shell("echo alive-in-rescue", 60)).toBe("alive-in-rescue");
+    } finally {
+      await s.stop();
+    }
   });
 });
