@@ -10,8 +10,7 @@ APT_PACKAGES=(
   apt coreutils util-linux dpkg kmod tar gzip xz-utils zstd lz4 openssl cpio
   mmdebstrap debian-archive-keyring
   xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
-  fdisk e2fsprogs qemu-utils
-  qemu-system-x86 ovmf
+  qemu-system-x86 qemu-utils ovmf fdisk e2fsprogs
   shellcheck python3 ipxe
 )
 

@@ -72,7 +72,7 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
       const modules = installKernelModules(ctx);
       installBootFiles(ctx);
       const ir = await assembleIrtree(ctx);
-      return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd`;
+      return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd (+ sfdisk, resize2fs: ${mb(ir.growBytes)})`;
     }, (s) => s);
     if (!from) await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
     await log.stage("pack", async () => {

@@ -58,7 +58,9 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
       if (!fs.existsSync(iso)) throw new DemocdError(`${iso}: no such file`, { hint: "build one first: ./make.ts build" });
       const diskFormat = diskFormatOf(iso);
       if (diskFormat && o.usb) throw new DemocdError("--usb: only an ISO can be attached as a USB stick; a disk image is attached as a disk");
-      const code = await bootInteractive({ iso: path.resolve(iso), firmware: o.firmware, memoryMb, accel: o.accel, usb: o.usb, diskFormat }, o.entry);
+      const image = path.resolve(iso);
+      const media = diskFormat ? { drives: [{ file: image, format: diskFormat }] } : { iso: image, usb: o.usb };
+      const code = await bootInteractive({ ...media, firmware: o.firmware, memoryMb, accel: o.accel }, o.entry);
       process.exitCode = code;
     });
 

@@ -6,6 +6,7 @@ import type { Logger } from "./log.ts";
 import type { ResolvedPackage } from "./debian/apt.ts";
 import type { TreeRecord } from "./archive/safe-tree.ts";
 import type { UnpackedSource } from "./sources/unpacked.ts";
+import type { GrowComponent } from "./grow.ts";
 
 export interface Component {
   pkg: ResolvedPackage;
@@ -18,6 +19,8 @@ export interface Components {
   kernel: Component & { release: string; vmlinuz: string; modulesDir: string; mediumModulesDir: string };
   xen: Component & { release: string; xenGz: string };
   busybox: Component & { binary: string };
+  /** sfdisk and resize2fs with their libraries: the initrd grows an installed system's root with them. */
+  grow: GrowComponent;
 }
 
 export interface Paths {

@@ -27,7 +27,7 @@ export const TOOLS = {
   sfdisk: { pkg: "fdisk", why: "write disk images' partition tables (GPT)" },
   "mkfs.ext4": { pkg: "e2fsprogs", why: "make disk images' root file systems from a directory" },
   debugfs: { pkg: "e2fsprogs", why: "set owners and dates inside a disk image without mounting it" },
-  "qemu-img": { pkg: "qemu-utils", why: "convert disk images to qcow2, VHD and VMDK" },
+  "qemu-img": { pkg: "qemu-utils", why: "convert disk images to qcow2, VHD and VMDK (and resize them in tests)" },
   "qemu-system-x86_64": { pkg: "qemu-system-x86", why: "boot the ISO" },
   mknod: { pkg: "coreutils", why: "restore device nodes when unpacking as root" },
   cp: { pkg: "coreutils", why: "copy an unpacked root with its owners" },

@@ -7,7 +7,7 @@ import { QemuSession, type QemuOptions } from "./qemu.ts";
  * asked, then hand the keyboard over. Ctrl-A X ends QEMU. Returns QEMU's exit code.
  */
 export async function bootInteractive(o: QemuOptions, entry?: EntryId): Promise<number> {
-  process.stderr.write(`democd: booting ${o.iso} (${o.firmware}, ${o.memoryMb} MB, ${o.accel}); Ctrl-A X quits\n`);
+  process.stderr.write(`democd: booting ${o.iso ?? o.drives?.[0]?.file} (${o.firmware}, ${o.memoryMb} MB, ${o.accel}); Ctrl-A X quits\n`);
   const session = await QemuSession.start(o, { echo: process.stdout });
   const stdin = process.stdin;
   const raw = stdin.isTTY;

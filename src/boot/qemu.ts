@@ -9,22 +9,36 @@ import type { Logger } from "../log.ts";
 export type Firmware = "bios" | "uefi";
 export type Accel = "tcg" | "kvm";
 
+/** A disk attached to the machine (-drive): a file, its format, and how the guest sees it. */
+export interface QemuDrive {
+  file: string;
+  format: "raw" | "qcow2" | "vpc" | "vmdk";
+  /** Default virtio (/dev/vda, vdb ... in Linux). */
+  interface?: "virtio" | "ide" | "none";
+  readonly?: boolean;
+}
+
 export interface QemuOptions {
-  iso: string;
+  /** The medium, as a CD (or a USB stick with `usb`); optional when booting a kernel or a disk. */
+  iso?: string;
   firmware: Firmware;
   memoryMb: number;
   accel: Accel;
   cpus?: number;
   /** Attach the medium as a USB stick instead of a CD (the hybrid image's other half). */
   usb?: boolean;
-  /** The image is an installed-system disk in this qemu format (not a CD): attached writable, as virtio. */
-  diskFormat?: string;
+  /** Direct kernel boot (-kernel/-initrd/-append), skipping firmware's boot loader. */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  /** Disks besides the medium, in order. */
+  drives?: QemuDrive[];
 }
 
 /** qemu's format for a disk image by its name, or undefined for a CD image. */
-export function diskFormatOf(file: string): string | undefined {
+export function diskFormatOf(file: string): QemuDrive["format"] | undefined {
   if (/\.qcow2$/i.test(file)) return "qcow2";
-  if (/\.vhdx?$/i.test(file)) return file.toLowerCase().endsWith(".vhdx") ? "vhdx" : "vpc";
+  if (/\.vhd$/i.test(file)) return "vpc";
   if (/\.vmdk$/i.test(file)) return "vmdk";
   if (/\.(raw|img)$/i.test(file)) return "raw";
   return undefined;
@@ -37,11 +51,21 @@ export const OVMF = TOOL_FILES["OVMF firmware"].path;
  * under TCG; -no-reboot so a reboot or crash ends QEMU instead of looping.
  */
 export function qemuArgs(o: QemuOptions): string[] {
-  const medium = o.diskFormat
-    ? ["-drive", `file=${o.iso},format=${o.diskFormat},if=virtio`]
+  const medium = !o.iso
+    ? []
     : o.usb
-    ? ["-device", "qemu-xhci", "-drive", `if=none,id=stick,format=raw,readonly=on,file=${o.iso}`, "-device", "usb-storage,drive=stick"]
-    : ["-drive", `file=${o.iso},media=cdrom,readonly=on,format=raw`];
+      ? ["-device", "qemu-xhci", "-drive", `if=none,id=stick,format=raw,readonly=on,file=${o.iso}`, "-device", "usb-storage,drive=stick"]
+      : ["-drive", `file=${o.iso},media=cdrom,readonly=on,format=raw`];
+  // QEMU's -drive is comma-separated: a comma in a file name is written twice.
+  const drives = (o.drives ?? []).flatMap((d) => [
+    "-drive",
+    `file=${d.file.replace(/,/g, ",,")},format=${d.format},if=${d.interface ?? "virtio"}${d.readonly ? ",readonly=on" : ""}`,
+  ]);
+  const direct = [
+    ...(o.kernel ? ["-kernel", o.kernel] : []),
+    ...(o.initrd ? ["-initrd", o.initrd] : []),
+    ...(o.append !== undefined ? ["-append", o.append] : []),
+  ];
   return [
     "-accel", o.accel,
     "-cpu", o.accel === "kvm" ? "host" : "qemu64",
@@ -51,6 +75,8 @@ export function qemuArgs(o: QemuOptions): string[] {
     "-smp", String(o.cpus ?? 2),
     ...(o.firmware === "uefi" ? ["-bios", OVMF] : []),
     ...medium,
+    ...drives,
+    ...direct,
     "-nic", "user,model=e1000",
     "-display", "none",
     "-vga", "std",
@@ -94,7 +120,11 @@ export class QemuSession {
   }
 
   static async start(o: QemuOptions, extra: { log?: Logger; echo?: NodeJS.WritableStream; transcriptFile?: string } = {}): Promise<QemuSession> {
-    if (!fs.existsSync(o.iso)) throw new DemocdError(`${o.iso} does not exist`, { hint: "build it first: ./make.ts build" });
+    if (!o.iso && !o.kernel && !o.drives?.length) throw new DemocdError("nothing to boot: give a medium, a kernel or a disk");
+    if ((o.initrd || o.append !== undefined) && !o.kernel) throw new DemocdError("an initrd or kernel command line needs a kernel to boot (-kernel)");
+    for (const f of [o.iso, o.kernel, o.initrd, ...(o.drives ?? []).map((d) => d.file)]) {
+      if (f && !fs.existsSync(f)) throw new DemocdError(`${f} does not exist`, { hint: "build it first: ./make.ts build" });
+    }
     if (o.firmware === "uefi" && !fs.existsSync(OVMF)) throw new DemocdError(`UEFI firmware ${OVMF} is missing`, { hint: `apt-get install ${TOOL_FILES["OVMF firmware"].pkg}` });
     if (extra.transcriptFile) fs.writeFileSync(extra.transcriptFile, "");
     const { child } = await spawnTool("qemu-system-x86_64", qemuArgs(o), extra.log);

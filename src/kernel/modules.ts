@@ -17,6 +17,13 @@ export const MEDIA_MODULES = [
   "xhci_pci", "ehci_pci", "usb_storage", "uas", "sd_mod",
 ] as const;
 
+/**
+ * An installed system's root (ext4 on a disk). ext4 and jbd2 ask the crypto API for "crc32c"
+ * (a softdep modules.dep does not list): the generic driver first, which every CPU runs (qemu64
+ * has no SSE4.2), then the accelerated one where the CPU has it.
+ */
+export const ROOTFS_MODULES = ["crc32c_generic", "crc32c_intel", "ext4"] as const;
+
 /** Network drivers so `ip=` can be applied before init (QEMU's e1000, virtio, Xen). */
 export const NET_MODULES = ["e1000", "e1000e", "virtio_net", "xen_netfront"] as const;
 

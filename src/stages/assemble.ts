@@ -4,7 +4,8 @@ import { busyboxApplets, installBusybox } from "../busybox.ts";
 import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { freshDir, linkTree } from "../fsutil.ts";
-import { MEDIA_MODULES, NET_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
+import { installGrowTools } from "../grow.ts";
+import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
 import { overlayTree } from "../overlay.ts";
 
 /** rootpatch/ over the root: the profile's (and the user's) changes to the distribution's files. */
@@ -18,20 +19,24 @@ export function installKernelModules(ctx: BuildContext): number {
   return linkTree(k.mediumModulesDir, path.join(ctx.paths.usr, "lib", "modules", k.release));
 }
 
-/** The initrd tree: the profile's irtree/, busybox, and the module closure that finds the medium. */
-export async function assembleIrtree(ctx: BuildContext): Promise<{ modules: number }> {
+/**
+ * The initrd tree: the profile's irtree/, busybox, sfdisk and resize2fs with their libraries
+ * (to grow an installed root), and the module closure that finds the medium or the root disk.
+ */
+export async function assembleIrtree(ctx: BuildContext): Promise<{ modules: number; growBytes: number }> {
   const c = need(ctx.components, "components");
   const ir = ctx.paths.irtree;
   freshDir(ir);
   for (const d of ["dev", "proc", "sys", "newroot", "media", "etc", "tmp"]) fs.mkdirSync(path.join(ir, d), { recursive: true });
   overlayTree(path.join(ctx.config.profileDir, "irtree"), ir, { label: "irtree" });
   installBusybox(c.busybox.binary, await busyboxApplets(c.busybox.binary, ctx.log), ir, false);
+  const grow = installGrowTools(c.grow, ir);
 
   const kdir = c.kernel.modulesDir;
   const modules = parseModulesDep(fs.readFileSync(path.join(kdir, "modules.dep"), "utf8"));
   const builtinFile = path.join(kdir, "modules.builtin");
   const builtin = parseModulesBuiltin(fs.existsSync(builtinFile) ? fs.readFileSync(builtinFile, "utf8") : "");
-  const closure = moduleClosure(modules, builtin, [...MEDIA_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]);
+  const closure = moduleClosure(modules, builtin, [...MEDIA_MODULES, ...ROOTFS_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]);
   const missingExtras = closure.missing.filter((m) => ctx.config.initrd.extraModules.some((e) => e.replace(/-/g, "_") === m));
   if (missingExtras.length) {
     throw new DemocdError(`initrd.extraModules: kernel ${c.kernel.release} has no module ${missingExtras.join(", ")}`, { hint: "check the name with modinfo, or drop it" });
@@ -45,7 +50,7 @@ export async function assembleIrtree(ctx: BuildContext): Promise<{ modules: numb
   }
   fs.writeFileSync(path.join(irModules, "modules.dep"), renderModulesDep(closure.load));
   ctx.initrdModules = closure.load.map((m) => m.path);
-  return { modules: closure.load.length };
+  return { modules: closure.load.length, growBytes: grow.bytes };
 }
 
 /** Kernel and hypervisor into the medium's /boot. */

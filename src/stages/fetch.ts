@@ -5,7 +5,8 @@ import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { compressedModules, prunedModules } from "../kernel/compress-modules.ts";
 import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
-import type { BuildContext, Components } from "../context.ts";
+import type { BuildContext, Component, Components } from "../context.ts";
+import { GROW_PACKAGES, growProgramFiles } from "../grow.ts";
 
 /** The one kernel release an unpacked linux-image package holds. */
 export function kernelRelease(pkgDir: string): string {
@@ -52,7 +53,15 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const binary = path.join(b.dir, "bin", "busybox");
   if (!fs.existsSync(binary)) throw new DemocdError(`${bpkg.name} has no /bin/busybox`, { hint: "use busybox-static" });
 
+  // sfdisk, resize2fs and their libraries, at the versions apt resolves now (cached like the rest).
+  const grow: Component[] = [];
+  for (const name of GROW_PACKAGES) {
+    const pkg = await resolveCached(cache, `grow:${name}`, () => resolvePackage(name, undefined, log), stamp);
+    grow.push({ pkg, dir: (await fetchPackage(pkg, cache, { log })).dir });
+  }
+
   return {
+    grow: { packages: grow, programs: growProgramFiles(grow) },
     kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release), mediumModulesDir },
     xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz) },
     busybox: { pkg: bpkg, dir: b.dir, binary },

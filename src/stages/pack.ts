@@ -68,6 +68,8 @@ export function writeManifest(ctx: BuildContext): void {
     components: Object.fromEntries(
       (["kernel", "xen", "busybox"] as const).map((k) => [k, { package: c[k].pkg.name, version: c[k].pkg.version, arch: c[k].pkg.arch }]),
     ),
+    /** What the initrd grows an installed root with: sfdisk, resize2fs and their libraries' packages. */
+    initrdTools: c.grow.packages.map((g) => ({ package: g.pkg.name, version: g.pkg.version, arch: g.pkg.arch })),
     ...(ctx.rootSource && { root: { ...ctx.rootSource, packages: ctx.rootPackages } }),
     config: publicConfig(ctx.config),
   };

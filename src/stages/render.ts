@@ -11,7 +11,7 @@ export function mediaId(ctx: BuildContext): string {
   const c = need(ctx.components, "components");
   const inputs = JSON.stringify({
     config: publicConfig(ctx.config),
-    packages: [c.kernel.pkg, c.xen.pkg, c.busybox.pkg].map((p) => `${p.name}=${p.version}`),
+    packages: [c.kernel.pkg, c.xen.pkg, c.busybox.pkg, ...c.grow.packages.map((g) => g.pkg)].map((p) => `${p.name}=${p.version}`),
     epoch: ctx.sourceDateEpoch,
     root: ctx.rootSource?.bootstrap,
   });

@@ -58,6 +58,7 @@ describe("the mastered ISO", () => {
     expect(manifest.components.kernel.package).toMatch(/^linux-image-\d.*-amd64$/);
     expect(manifest.components.xen.package).toBe("xen-hypervisor-4.17-amd64");
     expect(manifest.components.busybox.version).toBeTruthy();
+    expect(manifest.initrdTools.map((p: { package: string }) => p.package)).toEqual(expect.arrayContaining(["fdisk", "e2fsprogs", "libc6"]));
     expect(manifest.config.boot.default).toBe("xen");
     expect(fs.readFileSync(path.join(extracted, "democd/id"), "utf8").trim()).toBe(manifest.id);
     expect(JSON.stringify(manifest)).not.toContain(TEST_PASSWORD);
@@ -94,7 +95,10 @@ describe("the mastered ISO", () => {
     expect(byName.get("bin/sh")?.type).toBe("symlink");
     expect(byName.get("dev/console")).toMatchObject({ type: "char", rdevMajor: 5, rdevMinor: 1 });
     const kos = entries.filter((e) => e.name.endsWith(".ko")).map((e) => path.basename(e.name));
-    for (const m of ["isofs.ko", "sr_mod.ko", "ata_piix.ko", "ahci.ko", "virtio_blk.ko", "xen-blkfront.ko", "usb-storage.ko", "e1000.ko"]) expect(kos).toContain(m);
+    for (const m of ["isofs.ko", "sr_mod.ko", "ata_piix.ko", "ahci.ko", "virtio_blk.ko", "xen-blkfront.ko", "usb-storage.ko", "e1000.ko", "ext4.ko", "crc32c_generic.ko"]) expect(kos).toContain(m);
+    // Debian's sfdisk and resize2fs (to grow an installed root), their libraries and the loader at its PT_INTERP path.
+    for (const f of ["sbin/sfdisk", "sbin/resize2fs", "lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libfdisk.so.1", "lib/x86_64-linux-gnu/libext2fs.so.2"]) expect(byName.get(f)?.type, f).toBe("file");
+    expect(byName.get("lib64/ld-linux-x86-64.so.2")?.data.toString()).toBe("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
     expect(entries.every((e) => e.uid === 0 && e.gid === 0)).toBe(true);
     // GNU cpio agrees with our reader.
     const gnu = await execa("cpio", ["-t", "--quiet"], { input: zlib.gunzipSync(initrd) });

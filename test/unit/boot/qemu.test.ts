@@ -16,4 +16,18 @@ describe("qemu arguments", () => {
     expect(a[a.indexOf("-cpu") + 1]).toBe("host");
     expect(a.join(" ")).toMatch(/-device qemu-xhci -drive if=none,id=stick,format=raw,readonly=on,file=\/x\.iso -device usb-storage,drive=stick/);
   });
+
+  it("boots a kernel directly with extra disks and no medium", () => {
+    const a = qemuArgs({
+      firmware: "bios", memoryMb: 512, accel: "tcg",
+      kernel: "/b/vmlinuz", initrd: "/b/initrd.img", append: "root=UUID=1234 console=ttyS0,115200",
+      drives: [{ file: "/d/disk,1.raw", format: "raw" }, { file: "/d/data.qcow2", format: "qcow2", interface: "ide", readonly: true }],
+    });
+    expect(a.join(" ")).not.toContain("media=cdrom");
+    expect(a).toContain("file=/d/disk,,1.raw,format=raw,if=virtio");
+    expect(a).toContain("file=/d/data.qcow2,format=qcow2,if=ide,readonly=on");
+    expect(a[a.indexOf("-kernel") + 1]).toBe("/b/vmlinuz");
+    expect(a[a.indexOf("-initrd") + 1]).toBe("/b/initrd.img");
+    expect(a[a.indexOf("-append") + 1]).toBe("root=UUID=1234 console=ttyS0,115200");
+  });
 });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { MEDIA_MODULES, moduleClosure, moduleName, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../../../src/kernel/modules.ts";
+import { MEDIA_MODULES, ROOTFS_MODULES, moduleClosure, moduleName, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../../../src/kernel/modules.ts";
 import { REPO } from "../../helpers/paths.ts";
 
 // Debian bookworm's 6.1.0-56-amd64 modules.dep (made by depmod -b), kept as a fixture.
@@ -33,6 +33,16 @@ describe("module closure", () => {
     // Small: the closure is a few dozen modules, not the tree.
     expect(c.load.length).toBeGreaterThan(15);
     expect(c.load.length).toBeLessThan(60);
+  });
+
+  it("can mount an installed ext4 root: ext4 after jbd2, mbcache, crc16, and a crc32c driver first", () => {
+    const c = moduleClosure(dep, builtin, [...MEDIA_MODULES, ...ROOTFS_MODULES]);
+    expect(c.missing).toEqual([]);
+    const names = c.load.map((m) => m.name);
+    for (const m of ["ext4", "jbd2", "mbcache", "crc16", "crc32c_generic", "crc32c_intel"]) expect(names).toContain(m);
+    // modules.dep does not say ext4 needs crc32c (a softdep on crypto-crc32c): the list orders it.
+    expect(names.indexOf("crc32c_generic")).toBeLessThan(names.indexOf("ext4"));
+    expect(names.indexOf("jbd2")).toBeLessThan(names.indexOf("ext4"));
   });
 
   it("reports modules the kernel lacks and ones it has built in", () => {

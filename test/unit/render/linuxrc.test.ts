@@ -36,6 +36,27 @@ describe("/linuxrc", () => {
     for (const p of ["democd.media=*", "democd.tmpfs=*", "democd.timeout=*", "democd.shell", "ip=*"]) expect(linuxrc).toContain(`${p})`);
   });
 
+  it("takes the installed-system path when root= names a device, the live one otherwise", () => {
+    for (const p of ["root=*", "rootfstype=*", "rootflags=*", "democd.nogrow"]) expect(linuxrc).toContain(`${p})`);
+    // root=UUID=/LABEL= through busybox findfs, PARTUUID= through sfdisk, a /dev path as it is.
+    expect(linuxrc).toMatch(/UUID=\*\|LABEL=\*\) findfs "\$ROOT"/);
+    expect(linuxrc).toMatch(/PARTUUID=\*\) find_partuuid/);
+    expect(linuxrc).toMatch(/sfdisk --part-uuid/);
+    expect(linuxrc).toMatch(/if \[ -n "\$ROOT" \]; then\n\s+mount_installed_root \|\| continue/);
+    // Mounted read-write, then the same way into it as the live root.
+    expect(linuxrc).toContain('mount -t "$ROOTFSTYPE" -o "rw${ROOTFLAGS:+,$ROOTFLAGS}" "$ROOT_DEV" "$NEWROOT"');
+    expect(linuxrc.match(/switch_to_root "\$@"/g)).toHaveLength(2);
+  });
+
+  it("grows only the last partition, only with at least 1 MiB free after it, and says from what size to what", () => {
+    expect(linuxrc).toContain('[ $((total - end)) -ge $((2048 + 33)) ] || return 0');
+    expect(linuxrc).toContain('sfdisk --relocate gpt-bak-std "/dev/$disk"');
+    expect(linuxrc).toContain("echo ', +' | sfdisk --no-reread --no-tell-kernel -N \"$n\" \"/dev/$disk\"");
+    expect(linuxrc).toContain('blockdev --rereadpt "/dev/$disk"');
+    expect(linuxrc).toContain('resize2fs "$ROOT_DEV"');
+    expect(linuxrc).toMatch(/say "grew the root \$ROOT_DEV from .* MiB to .* MiB/);
+  });
+
   it("switches out of the initramfs with switch_root, passing init's arguments on", () => {
     expect(linuxrc).toMatch(/exec switch_root "\$NEWROOT" \/sbin\/init "\$@"/);
     expect(linuxrc).not.toMatch(/\bpivot_root\b/);
