@@ -10,6 +10,7 @@ import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
 import { renderBootFiles } from "./stages/render.ts";
 import { makeMinimalRoot } from "./stages/root.ts";
 import { makeDebianRoot } from "./stages/root-debian.ts";
+import { installGuests } from "./xenguest/medium.ts";
 
 /** The external compressor an initrd compression needs (gzip runs in-process). */
 export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
@@ -50,7 +51,9 @@ export async function build(ctx: BuildContext): Promise<{ iso: string; sha256: s
     const modules = installKernelModules(ctx);
     installBootFiles(ctx);
     const ir = await assembleIrtree(ctx);
-    return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd`;
+    ctx.guests = installGuests(ctx.config.guests, ctx.paths.usr, ctx.sourceDateEpoch);
+    const guests = ctx.guests.length ? `, guests ${ctx.guests.map((g) => g.name).join(" ")}` : "";
+    return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd${guests}`;
   }, (s) => s);
   await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
   await log.stage("pack", async () => {

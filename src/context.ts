@@ -51,6 +51,8 @@ export interface BuildContext {
   rootPackages?: string[];
   /** Set by assemble: module paths (relative to /lib/modules/<ver>) in load order. */
   initrdModules?: string[];
+  /** Set by assemble: the xenguest images on the medium (usr/share/guests). */
+  guests?: { name: string; sha256: string }[];
   /** Set by render: the medium's id that /linuxrc looks for. */
   mediaId?: string;
 }

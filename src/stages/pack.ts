@@ -69,6 +69,7 @@ export function writeManifest(ctx: BuildContext): void {
       (["kernel", "xen", "busybox"] as const).map((k) => [k, { package: c[k].pkg.name, version: c[k].pkg.version, arch: c[k].pkg.arch }]),
     ),
     ...(ctx.rootSource && { root: { ...ctx.rootSource, packages: ctx.rootPackages } }),
+    ...(ctx.guests?.length && { guests: ctx.guests }),
     config: publicConfig(ctx.config),
   };
   writeFile(path.join(ctx.paths.democd, "id"), manifest.id + "\n");
