@@ -112,7 +112,7 @@ function addXenguestCommands(program: Command, Option: typeof OptionClass): void
   const collect = (v: string, prev: string[] = []) => [...prev, v];
   const withEditOptions = (cmd: Command) => {
     for (const spec of OPTION_SPECS) {
-      const o = new Option(spec.flag, spec.help);
+      const o = new Option(spec.flag, spec.repeat ? `${spec.help} (repeatable)` : spec.help);
       cmd.addOption(spec.repeat ? o.argParser(collect) : o);
     }
     cmd.addOption(new Option("--kernel <FILE>", "the same as --xen-kernel").hideHelp());
