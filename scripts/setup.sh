@@ -12,6 +12,7 @@ APT_PACKAGES=(
   xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
   qemu-system-x86 qemu-utils ovmf fdisk e2fsprogs
   shellcheck python3 ipxe
+  fdisk e2fsprogs dosfstools
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -15,6 +15,7 @@ import { makeMinimalRoot } from "./stages/root.ts";
 import { makeDebianRoot } from "./stages/root-debian.ts";
 import { stageDisk, writeDiskOutputs } from "./outputs/disk.ts";
 import { OUTPUT_FORMATS, outputPath, type FormatName } from "./outputs/formats.ts";
+import { installGuests } from "./xenguest/medium.ts";
 
 /** The external compressor an initrd compression needs (gzip runs in-process). */
 export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
@@ -72,7 +73,9 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
       const modules = installKernelModules(ctx);
       installBootFiles(ctx);
       const ir = await assembleIrtree(ctx);
-      return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd (+ sfdisk, resize2fs: ${mb(ir.growBytes)})`;
+      ctx.guests = installGuests(ctx.config.guests, ctx.paths.usr, ctx.sourceDateEpoch);
+      const guests = ctx.guests.length ? `, guests ${ctx.guests.map((g) => g.name).join(" ")}` : "";
+      return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd (+ sfdisk, resize2fs: ${mb(ir.growBytes)})${guests}`;
     }, (s) => s);
     if (!from) await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
     await log.stage("pack", async () => {

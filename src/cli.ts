@@ -13,6 +13,8 @@ import { SETTINGS } from "./config/settings.ts";
 import { doctor, formatDoctor } from "./doctor.ts";
 import { diskFullError } from "./diskspace.ts";
 import { DemocdError, isDemocdError } from "./errors.ts";
+import { checkImage, createImage, dumpDiskConfig, dumpInit, dumpParamsConfig, dumpXenConfig, extractImage, packImage, updateImage } from "./xenguest/commands.ts";
+import { OPTION_SPECS, ORDER_HELP, type XenguestOptions } from "./xenguest/ops.ts";
 
 /** The CLI: each command turns its flags into library calls; errors become one line and exit 1. */
 export async function runCli(argv: string[], program: Command, Option: typeof OptionClass): Promise<void> {
@@ -83,6 +85,8 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
       }
     });
 
+  addXenguestCommands(program, Option);
+
   program
     .command("doctor")
     .description("list the host tools democd uses and the apt packages that provide them")
@@ -103,4 +107,54 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     }
     process.exitCode = 1;
   }
+}
+
+/** `xenguest OP IMAGE`: make and edit Xen guest images (the format of meta-arm-autonomy's xenguest-mkimage). */
+function addXenguestCommands(program: Command, Option: typeof OptionClass): void {
+  const xg = program
+    .command("xenguest")
+    .description("create, check, edit, pack and extract Xen guest images (xenguest-mkimage's format)");
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  const withEditOptions = (cmd: Command) => {
+    for (const spec of OPTION_SPECS) {
+      const o = new Option(spec.flag, spec.repeat ? `${spec.help} (repeatable)` : spec.help);
+      cmd.addOption(spec.repeat ? o.argParser(collect) : o);
+    }
+    cmd.addOption(new Option("--kernel <FILE>", "the same as --xen-kernel").hideHelp());
+    cmd.addHelpText("after", `\n${ORDER_HELP}\n`);
+    return cmd;
+  };
+  withEditOptions(xg.command("create").description("create an image: a file, or a directory if IMAGE is an empty directory").argument("<image>"))
+    .action((image: string, o: XenguestOptions) => createImage(image, o));
+  withEditOptions(xg.command("update").description("change an image (file or directory); it is left as it was if anything is wrong").argument("<image>"))
+    .action((image: string, o: XenguestOptions) => updateImage(image, o));
+  xg.command("check")
+    .description("check an image: prints IMAGE: valid, or every problem (one a line) and exits 1")
+    .argument("<image>")
+    .action((image: string) => {
+      const problems = checkImage(image);
+      if (!problems.length) return void process.stdout.write(`${image}: valid\n`);
+      for (const p of problems) process.stderr.write(`${image}: ${p}\n`);
+      process.exitCode = 1;
+    });
+  const dumps: [string, string, (image: string) => string][] = [
+    ["dump-xenconfig", "print the merged xl config (guest.cfg, then guest.d/* in name order)", dumpXenConfig],
+    ["dump-diskconfig", "print disk.cfg", dumpDiskConfig],
+    ["dump-paramsconfig", "print params.cfg", dumpParamsConfig],
+    ["dump-init", "print the hooks in the order they run (init.pre, init.d, init.post)", dumpInit],
+  ];
+  for (const [name, description, dump] of dumps) {
+    xg.command(name).description(description).argument("<image>").action((image: string) => void process.stdout.write(dump(image)));
+  }
+  xg.command("extract")
+    .description("unpack an image file into a new or empty directory (hostile members refused, nothing written)")
+    .argument("<image>")
+    .argument("<dir>")
+    .action((image: string, dir: string) => extractImage(image, dir));
+  xg.command("pack")
+    .description("pack an image directory into a file (reproducible: sorted, 0:0, mtimes SOURCE_DATE_EPOCH or 0)")
+    .argument("<dir>")
+    .argument("<image>")
+    .option("--force", "replace an existing file")
+    .action((dir: string, image: string, o: { force?: boolean }) => packImage(dir, image, o));
 }

@@ -62,6 +62,8 @@ export interface BuildContext {
   bootVersions?: { kernel: string; xen: string };
   /** Owners and device nodes of the root tree that an unprivileged unpack could not apply (build --from). */
   rootRecord?: TreeRecord;
+  /** Set by assemble: the xenguest images on the medium (usr/share/guests). */
+  guests?: { name: string; sha256: string }[];
   /** Set by render: the medium's id that /linuxrc looks for. */
   mediaId?: string;
 }

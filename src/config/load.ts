@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
+import { checkImage } from "../xenguest/commands.ts";
+import { guestName } from "../xenguest/medium.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { SETTINGS, defaults, optionProperty, setPath } from "./settings.ts";
 
@@ -78,6 +80,8 @@ function cliValues(cli: Record<string, unknown>, errors: string[]): Record<strin
       setPath(out, s.key, n);
     } else if (s.kind === "csv") {
       setPath(out, s.key, String(raw).split(",").map((x) => x.trim()).filter(Boolean));
+    } else if (s.key === "guests") {
+      setPath(out, s.key, (raw as string[]).map((g) => path.resolve(g)));
     } else if (s.key === "profileDir" || s.key === "buildDir" || s.key === "out") {
       setPath(out, s.key, path.resolve(String(raw)));
     } else {
@@ -94,10 +98,28 @@ function checkPaths(config: Config): string[] {
   if (!isDirectory(outDir)) errors.push(`out: directory ${outDir} does not exist (create it or choose another --out)`);
   if (fs.existsSync(config.out) && isDirectory(config.out)) errors.push(`out: ${config.out} is a directory, not a file name`);
   if (!isDirectory(config.profileDir)) errors.push(`profileDir: ${config.profileDir} is not a directory`);
+  errors.push(...checkGuests(config));
   for (const sub of ["rootpatch", "irtree", "templates"]) {
     const p = path.join(config.profileDir, sub);
     if (fs.existsSync(p) && !isDirectory(p)) errors.push(`${sub}: ${p} is not a directory (move it away or make it a directory)`);
   }
+  return errors;
+}
+
+/** Each guest image checked as `democd xenguest check` does; names unique; debian profile only. */
+function checkGuests(config: Config): string[] {
+  const errors: string[] = [];
+  if (config.guests.length && config.profile !== "debian") {
+    errors.push(`guests: the ${config.profile} profile has no Xen toolstack to run them (use --profile debian)`);
+  }
+  const seen = new Map<string, number>();
+  config.guests.forEach((file, i) => {
+    const name = guestName(file);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) errors.push(`guests[${i}]: ${file}: the guest name ${JSON.stringify(name)} (the file name without .xenguest) must be letters, digits and _ . -`);
+    if (seen.has(name)) errors.push(`guests[${i}]: ${file}: the name ${name} is also guests[${seen.get(name)}]'s`);
+    seen.set(name, i);
+    for (const p of checkImage(file)) errors.push(`guests[${i}]: ${file}: ${p}`);
+  });
   return errors;
 }
 
@@ -123,9 +145,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The resolved config as recorded on the medium: everything but secrets. */
-/** Not recorded: secrets, the building machine's paths, and which files the build writes (the medium is the same whatever else is written beside it). */
-export function publicConfig(config: Config): Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk"> {
-  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, ...rest } = config;
+/**
+ * The resolved config as recorded on the medium. Not recorded: secrets, the building machine's
+ * paths (guests: the manifest lists the images on the medium by name and sha256 instead), and
+ * which files the build writes (the medium is the same whatever else is written beside it).
+ */
+export function publicConfig(config: Config): Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "guests"> {
+  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, guests: _g, ...rest } = config;
   return rest;
 }

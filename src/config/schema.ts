@@ -102,6 +102,8 @@ export const configSchema = z
         memory: z.number().int().min(64).max(65536),
       })
       .strict(),
+    /** xenguest images copied onto the medium (/usr/share/guests/NAME.xenguest); xenguest-manager starts the autoboot ones. */
+    guests: z.array(z.string().min(1)),
     /** The profile directory holding rootpatch/, irtree/ and templates/. */
     profileDir: z.string().min(1),
     buildDir: z.string().min(1),

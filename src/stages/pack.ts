@@ -71,6 +71,7 @@ export function writeManifest(ctx: BuildContext): void {
     /** What the initrd grows an installed root with: sfdisk, resize2fs and their libraries' packages. */
     initrdTools: c.grow.packages.map((g) => ({ package: g.pkg.name, version: g.pkg.version, arch: g.pkg.arch })),
     ...(ctx.rootSource && { root: { ...ctx.rootSource, packages: ctx.rootPackages } }),
+    ...(ctx.guests?.length && { guests: ctx.guests }),
     config: publicConfig(ctx.config),
   };
   writeFile(path.join(ctx.paths.democd, "id"), manifest.id + "\n");

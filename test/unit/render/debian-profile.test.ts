@@ -56,6 +56,8 @@ describe("the debian profile's templates", () => {
       "democd-getty": fs.readFileSync(path.join(dir, "usr/sbin/democd-getty"), "utf8"),
       xl: fs.readFileSync(path.join(dir, "usr/local/sbin/xl"), "utf8"),
       "vif-democd": fs.readFileSync(path.join(dir, "root/etc/xen/scripts/vif-democd"), "utf8"),
+      "xenguest-manager": fs.readFileSync(path.join(dir, "usr/sbin/xenguest-manager"), "utf8"),
+      "init.d/xenguest": fs.readFileSync(path.join(dir, "root/etc/init.d/xenguest"), "utf8"),
     };
     for (const [name, text] of Object.entries(scripts)) expect(await shellcheck(text), name).toBe("");
   });
