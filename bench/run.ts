@@ -24,12 +24,13 @@ const seconds = async (fn: () => Promise<unknown>) => {
 };
 
 /** A build in its own directory; returns total and master seconds. */
-async function democdBuild(buildDir: string, profileDir: string, out: string) {
-  const config = loadConfig({ cli: { profile: "minimal", version: "bench", builder: "bench", rootPassword: PASSWORD, buildDir, profileDir, out } });
+async function democdBuild(buildDir: string, profileDir: string, out: string, format = "iso") {
+  const config = loadConfig({ cli: { profile: "minimal", version: "bench", builder: "bench", rootPassword: PASSWORD, buildDir, profileDir, out, format } });
   const ctx = createContext(config, { quiet: true });
   const total = await seconds(() => build(ctx));
   ctx.log.close();
-  return { total, master: ctx.log.timings.find((t) => t.stage === "master")!.seconds };
+  const stage = (name: string) => ctx.log.timings.find((t) => t.stage === name)?.seconds ?? 0;
+  return { total, master: stage("master"), disk: stage("stage-disk") + stage("raw") + stage("qcow2") };
 }
 
 function profileCopy(): string {
@@ -95,6 +96,10 @@ async function main() {
   const copy: number[] = [];
   for (let i = 0; i < RUNS; i++) copy.push(await seconds(() => copyInto(inputs, path.join(OUT, "copy.bin"))));
 
+  // The same trees written as an installed-system qcow2 (staging, the raw disk, the conversion).
+  const disk: number[] = [];
+  for (let i = 0; i < RUNS; i++) disk.push((await democdBuild(cold, profile, path.join(OUT, "disk"), "qcow2")).disk);
+
   const master = median(warm.map((w) => w.master));
   const result: Record<string, number | string> = {
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${(await execa("df", ["--output=source,fstype", OUT])).stdout.split("\n")[1]?.trim()}`,
@@ -106,6 +111,9 @@ async function main() {
     warm_vs_master: +(median(warm.map((w) => w.total)) / master).toFixed(2),
     cold_build_s: +coldRun.total.toFixed(1),
     warm_build_s: +median(warm.map((w) => w.total)).toFixed(2),
+    disk_build_s: +median(disk).toFixed(2),
+    disk_vs_iso: +(median(disk) / master).toFixed(2),
+    qcow2_mb: +(fs.statSync(path.join(OUT, "disk.qcow2")).size / 1e6).toFixed(1),
     iso_mb: +(fs.statSync(iso).size / 1e6).toFixed(1),
     initrd_mb: +(fs.statSync(path.join(cold, "work/boot/initrd.img")).size / 1e6).toFixed(2),
     input_files: inputs.length,
@@ -121,7 +129,7 @@ async function main() {
     console.log(`${k.padEnd(26)} ${v}${goal}`);
   }
   fs.writeFileSync(path.join(REPO, "build", "bench.json"), JSON.stringify(result, null, 2) + "\n");
-  for (const f of ["mkrescue.iso", "copy.bin", "cold.iso"]) fs.rmSync(path.join(OUT, f), { force: true });
+  for (const f of ["mkrescue.iso", "copy.bin", "cold.iso", "disk.qcow2"]) fs.rmSync(path.join(OUT, f), { force: true });
 }
 
 await main();

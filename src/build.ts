@@ -46,7 +46,7 @@ export interface BuildOutput {
 export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]; iso?: string; sha256?: string; bytes?: number }> {
   const { log } = ctx;
   const from = ctx.unpacked;
-  checkWritersServe(ctx);
+  await checkWritersServe(ctx);
   if (!from) {
     ctx.components = await log.stage("fetch", async () => {
       await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");
@@ -96,12 +96,14 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
   return { outputs, ...(iso && { iso: iso.file, sha256: iso.sha256, bytes: iso.bytes }) };
 }
 
-/** Every writer checked before any work: a disk image needs a democd system to install. */
-function checkWritersServe(ctx: BuildContext): void {
+/** Every writer checked before any work: its tools, and for disk images a democd system to install. */
+async function checkWritersServe(ctx: BuildContext): Promise<void> {
   const disks = ctx.config.formats.filter((f) => OUTPUT_FORMATS[f].disk);
   if (disks.length && ctx.unpacked && ctx.unpacked.info.kind !== "democd") {
     throw new DemocdError(`--format ${disks.join(",")}: ${ctx.unpacked.dir} holds another tool's medium, which only the iso writer can repack`, { hint: "--format iso" });
   }
+  if (ctx.config.formats.includes("iso")) await requireTools("xorriso");
+  if (disks.length) await requireTools("sfdisk", "grub-mkimage", "mformat", "mmd", "mcopy", "mkfs.ext4", "debugfs", ...(disks.some((f) => f !== "raw") ? ["qemu-img" as const] : []));
 }
 
 /** The writers: the ISO from the trees, disk images from one raw disk staged from the same trees. */
@@ -109,6 +111,9 @@ export async function writeOutputs(ctx: BuildContext): Promise<BuildOutput[]> {
   const { log } = ctx;
   const formats = ctx.config.formats;
   const outputs: BuildOutput[] = [];
+  const disks = formats.filter((f) => OUTPUT_FORMATS[f].disk);
+  // Staged first: a disk size too small or a full output directory fails before anything is written.
+  const staged = disks.length ? await log.stage("stage-disk", async () => stageDisk(ctx), (s) => `installed-system tree, disk ${Math.ceil(s.layout.size / 1048576)} MiB`) : undefined;
   if (formats.includes("iso")) {
     const file = outputPath(path.resolve(ctx.config.out), "iso");
     const r = await log.stage("master", async () => {
@@ -121,11 +126,6 @@ export async function writeOutputs(ctx: BuildContext): Promise<BuildOutput[]> {
     }, (r) => `${path.relative(process.cwd(), file)} ${mb(r.bytes)}`);
     outputs.push({ format: "iso", file, ...r });
   }
-  const disks = formats.filter((f) => OUTPUT_FORMATS[f].disk);
-  if (disks.length) {
-    await requireTools("sfdisk", "grub-mkimage", "mformat", "mmd", "mcopy", "mkfs.ext4", "debugfs", ...(disks.some((f) => f !== "raw") ? ["qemu-img" as const] : []));
-    const staged = await log.stage("stage-disk", async () => stageDisk(ctx), (s) => `installed-system tree, disk ${Math.ceil(s.layout.size / 1048576)} MiB`);
-    outputs.push(...(await writeDiskOutputs(ctx, disks, staged)));
-  }
+  if (staged) outputs.push(...(await writeDiskOutputs(ctx, disks, staged)));
   return outputs;
 }

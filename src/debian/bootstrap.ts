@@ -23,9 +23,10 @@ export interface BootstrapSpec {
  * its runlevels are the original CD's dom0/guest switch), the Xen toolstack, module
  * loading, networking for the guests' bridge and nftables for xen_nat_enable; and what
  * xenguest-manager makes guest disks with, without mounting: sfdisk (fdisk), mkfs.ext4 -d
- * (e2fsprogs), mkfs.vfat (dosfstools) and mcopy (mtools).
+ * (e2fsprogs), mkfs.vfat (dosfstools) and mcopy (mtools); and pvgrub2 (grub-xen-host), which boots
+ * a disk image as a PV guest (/etc/xen/disk-guest.cfg).
  */
-export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "nftables", "procps", "busybox", "xenstore-utils", "fdisk", "e2fsprogs", "dosfstools", "mtools"];
+export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "nftables", "procps", "busybox", "xenstore-utils", "fdisk", "e2fsprogs", "dosfstools", "mtools", "grub-xen-host"];
 
 /** xen-utils for the hypervisor package: xen-hypervisor-4.17-amd64 1.2 -> xen-utils-4.17=1.2. */
 export function toolstackPackage(hypervisorName: string, hypervisorVersion: string): string {

@@ -49,6 +49,10 @@ export function stageDisk(ctx: BuildContext): StagedDisk {
   const size = diskSize(ctx.config.disk.size, content);
   const seed = diskSeed(ctx, size);
   const layout = diskLayout(size, seed);
+  // Each image holds about the contents (sparse or compressed), the intermediate raw one more.
+  const outDir = path.dirname(path.resolve(ctx.config.out));
+  const disks = ctx.config.formats.filter((f) => OUTPUT_FORMATS[f].disk);
+  checkFreeSpace(outDir, content * (disks.length + 1), `the disk images (${disks.join(", ")})`);
   const tree = path.join(scratch, "tree");
   stageInstalledTree(tree, {
     root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms,
@@ -61,8 +65,6 @@ export function stageDisk(ctx: BuildContext): StagedDisk {
 export async function writeDiskOutputs(ctx: BuildContext, formats: FormatName[], staged: StagedDisk): Promise<{ format: FormatName; file: string; bytes: number; sha256: string }[]> {
   const { log } = ctx;
   const results: { format: FormatName; file: string; bytes: number; sha256: string }[] = [];
-  const outDir = path.dirname(path.resolve(ctx.config.out));
-  checkFreeSpace(outDir, treeBlockBytes(staged.tree) * (formats.length + 1), `the disk images (${formats.join(", ")})`);
   const rawOut = outputPath(path.resolve(ctx.config.out), "raw");
   const spec = {
     layout: staged.layout, tree: staged.tree, scratch: path.join(scratchDir(ctx.paths.build), "grub"), seed: staged.seed,

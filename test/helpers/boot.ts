@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { QemuSession, type Firmware } from "../../src/boot/qemu.ts";
+import { QemuSession, diskFormatOf, type Firmware, type QemuDrive } from "../../src/boot/qemu.ts";
 import type { EntryId } from "../../src/config/schema.ts";
 import { TEST_BUILD_DIR, TEST_PASSWORD } from "./paths.ts";
 
@@ -16,11 +16,14 @@ export async function withLoggedInBoot<T>(
   entry: EntryId,
   firmware: Firmware,
   fn: (s: QemuSession, loginSeconds: number) => Promise<T>,
-  options: { memoryMb?: number; usb?: boolean; beforeLogin?: (s: QemuSession) => Promise<void> } = {},
+  options: { memoryMb?: number; usb?: boolean; drives?: QemuDrive[]; beforeLogin?: (s: QemuSession) => Promise<void> } = {},
 ): Promise<T> {
-  const transcript = path.join(TEST_BUILD_DIR, "consoles", `${path.basename(iso, ".iso")}-${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
+  const transcript = path.join(TEST_BUILD_DIR, "consoles", `${path.basename(iso).replace(/\.[a-z0-9]+$/, "")}-${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
   fs.mkdirSync(path.dirname(transcript), { recursive: true });
-  const s = await QemuSession.start({ iso, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg", usb: options.usb }, { transcriptFile: transcript });
+  // A disk image (by its name) boots as the machine's disk, an ISO as its CD.
+  const diskFormat = diskFormatOf(iso);
+  const media = diskFormat ? { drives: [{ file: iso, format: diskFormat }, ...(options.drives ?? [])] } : { iso, usb: options.usb, drives: options.drives };
+  const s = await QemuSession.start({ ...media, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg" }, { transcriptFile: transcript });
   try {
     await s.selectEntry(entry);
     await options.beforeLogin?.(s);

@@ -32,6 +32,14 @@ describe("a disk too small for the output", () => {
     expect(r.stdout.trim().split("\n").at(-1)).toBe(LEFT);
   });
 
+  it("a disk-image build names the images' directory before writing anything, the ISO included", async () => {
+    const { dir, buildDir } = scratch();
+    const small = path.join(dir, "small");
+    const r = await democdWithSmallDisk(small, ["build", "--profile", "minimal", "--format", "iso,qcow2", "--build-dir", buildDir, "--out", path.join(small, "x")]);
+    expectOneCleanError(r, /^democd: error: not enough free space in \S+\/small for the disk images \(qcow2\): needs about \d+ MB, 4\d MB free/m);
+    expect(r.stdout.trim().split("\n").at(-1)).toBe(LEFT);
+  });
+
   it("unpack-iso names the target's directory and leaves no half-made tree", async () => {
     const { dir } = scratch();
     const small = path.join(dir, "small");

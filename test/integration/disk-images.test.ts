@@ -4,6 +4,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { sha256 } from "../../src/context.ts";
 import { diskLayout, MiB, PART_TYPES } from "../../src/disk/layout.ts";
+import { democd, expectOneCleanError, scratch } from "../helpers/cli.ts";
 import { TEST_BUILD_DIR } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
 
@@ -141,5 +142,21 @@ describe("disk images of the minimal build", () => {
     expect(grub).toContain(`search --no-floppy --set=root --fs-uuid ${layout.rootFsUuid}`);
     expect(grub).toContain(`root=UUID=${layout.rootFsUuid} rw`);
     expect(grub).toMatch(/if \[ "\$\{grub_platform\}" = "xen" \]; then[\s\S]*set default=xen-pv-guest/);
+  });
+});
+
+describe("disk images: bad input", () => {
+  it("an unknown format names the known ones, before any work", async () => {
+    const { dir, buildDir } = scratch();
+    const r = await democd(["build", "--profile", "minimal", "--format", "iso,floppy", "--build-dir", buildDir, "--out", path.join(dir, "x")]);
+    expectOneCleanError(r, /formats\.1: unknown format "floppy" \(known: iso, raw, qcow2, vhd, vhd-fixed, vmdk\)/);
+    expect(fs.readdirSync(dir).sort()).toEqual(["build"]);
+  });
+
+  it("a disk size smaller than the contents says the size needed, and nothing is written (not even the ISO)", async () => {
+    const { dir, buildDir } = scratch();
+    const r = await democd(["build", "--profile", "minimal", "--format", "iso,qcow2", "--disk-size", "64M", "--root-password", "x", "--build-dir", buildDir, "--out", path.join(dir, "x")]);
+    expectOneCleanError(r, /^democd: error: disk\.size: 64M is smaller than the contents: the disk needs at least \d+ MiB \(--disk-size \d+M or more\)$/m);
+    expect(fs.readdirSync(dir).sort()).toEqual(["build"]);
   });
 });

@@ -24,8 +24,10 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide("isoPath", TEST_ISO);
   project.provide("diskBase", TEST_ISO.replace(/\.iso$/, ""));
   // The default profile, as `./make.ts build` makes it: a Debian dom0 with the Xen toolstack.
-  await buildTestIso(TEST_DEBIAN_BUILD_DIR, { out: TEST_DEBIAN_ISO });
+  // Its disk image too: booted as a PV guest under this ISO's domain 0.
+  await buildTestIso(TEST_DEBIAN_BUILD_DIR, { out: TEST_DEBIAN_ISO, format: "iso,qcow2" });
   project.provide("debianIsoPath", TEST_DEBIAN_ISO);
+  project.provide("debianDiskPath", TEST_DEBIAN_ISO.replace(/\.iso$/, ".qcow2"));
 }
 
 async function buildTestIso(buildDir: string, cli: Record<string, unknown>): Promise<void> {
@@ -55,5 +57,6 @@ declare module "vitest" {
     /** The minimal build's disk images: <diskBase>.raw, .qcow2, .vhd, -fixed.vhd, .vmdk. */
     diskBase: string;
     debianIsoPath: string;
+    debianDiskPath: string;
   }
 }
