@@ -109,7 +109,7 @@ describe("xenguest images on the debian ISO (QEMU, TCG, 3 GB)", () => {
     if (manifest.guests) expect(manifest.guests.map((g: { name: string }) => g.name)).toEqual(["web", "spare"]);
 
     await withLoggedInBoot(ISO, "xen", "bios", async (s) => {
-      expect(await s.shell("ls /usr/share/guests")).toBe("spare.xenguest\nweb.xenguest");
+      expect(await s.shell("ls -1 /usr/share/guests")).toBe("spare.xenguest\nweb.xenguest");
       // Autoboot runs in the background after the toolstack: wait for it to finish.
       await s.shell(`i=0; until grep -q 'autoboot: done' /var/log/xenguest.log 2>/dev/null || [ $i -ge 600 ]; do sleep 2; i=$((i+2)); done`, 700);
       const log = await s.shell("cat /var/log/xenguest.log");
