@@ -35,3 +35,16 @@ describe("the writers table", () => {
     expect(() => loadConfig({ cli: { format: "" } })).toThrow(/formats: name at least one format/);
   });
 });
+
+describe("the disk's size", () => {
+  const MiB = 1024 * 1024;
+  it("defaults to the contents plus free space; a size too small names the size needed", async () => {
+    const { diskSize } = await import("../../../src/outputs/disk.ts");
+    const auto = diskSize(undefined, 300 * MiB);
+    expect(auto % MiB).toBe(0);
+    expect(auto).toBeGreaterThan(300 * MiB + 256 * MiB);
+    expect(diskSize("4G", 300 * MiB)).toBe(4096 * MiB);
+    expect(diskSize("1000.5M", 300 * MiB)).toBe(1001 * MiB);
+    expect(() => diskSize("64M", 300 * MiB)).toThrow(/disk\.size: 64M is smaller than the contents: the disk needs at least \d+ MiB/);
+  });
+});
