@@ -1,23 +1,38 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { TreeRecord } from "../archive/safe-tree.ts";
 import { writeFile } from "../fsutil.ts";
 
 /**
  * The installed system's tree, staged by hard links (no copy of the root or /usr): the
  * root, /usr inside it, and /boot with the kernel, hypervisor, initrd and GRUB's files.
  */
-export function linkOrCopyTree(src: string, dest: string): void {
+export function linkOrCopyTree(src: string, dest: string, devices: TreeRecord["devices"] = [], rel = ""): TreeRecord["devices"] {
   fs.mkdirSync(dest, { recursive: true });
   fs.chmodSync(dest, fs.statSync(src).mode & 0o7777);
   for (const name of fs.readdirSync(src)) {
     const s = path.join(src, name);
     const d = path.join(dest, name);
+    const r = rel ? `${rel}/${name}` : name;
     const st = fs.lstatSync(s);
-    if (st.isDirectory()) linkOrCopyTree(s, d);
+    if (st.isDirectory()) linkOrCopyTree(s, d, devices, r);
     else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(s), d);
     else if (st.isFile()) linkOrCopy(s, d);
-    else throw new Error(`internal: ${s} is a special file; device nodes go through the owner record`);
+    else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
+      // A device node (a root build's /dev): a hard link is the node itself; where none can be
+      // made, the image gets it from debugfs instead.
+      try {
+        fs.linkSync(s, d);
+      } catch {
+        devices.push({
+          name: r, type: st.isFIFO() ? "fifo" : st.isCharacterDevice() ? "char" : "block", perm: st.mode & 0o7777,
+          uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), rdevMajor: Number((BigInt(st.rdev) >> 8n) & 0xfffn), rdevMinor: st.rdev & 0xff,
+        });
+      }
+    }
+    // Sockets are not kept (as in root.tar.gz).
   }
+  return devices;
 }
 
 /** A hard link, or a copy where one cannot be made (another file system; protected_hardlinks for files of other users). */
@@ -62,14 +77,16 @@ export interface InstalledTreeSources {
   rootUuid: string;
 }
 
-export function stageInstalledTree(dest: string, s: InstalledTreeSources): void {
-  linkOrCopyTree(s.root, dest);
+/** Stage the tree; returns the device nodes that could not be linked (for debugfs to make). */
+export function stageInstalledTree(dest: string, s: InstalledTreeSources): TreeRecord["devices"] {
+  const devices = linkOrCopyTree(s.root, dest);
   fs.rmSync(path.join(dest, "usr"), { recursive: true, force: true });
-  linkOrCopyTree(s.usr, path.join(dest, "usr"));
+  linkOrCopyTree(s.usr, path.join(dest, "usr"), devices, "usr");
   const boot = path.join(dest, "boot");
   fs.mkdirSync(path.join(boot, "grub"), { recursive: true });
   for (const f of ["vmlinuz", "xen.gz", "initrd.img"]) linkOrCopy(path.join(s.boot, f), path.join(boot, f));
   for (const p of s.grubPlatforms) linkOrCopyTree(p.dir, path.join(boot, "grub", p.name));
   writeFile(path.join(boot, "grub", "grub.cfg"), s.grubCfg);
   writeFile(path.join(dest, "etc", "fstab"), fstab(s.rootUuid));
+  return devices;
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { isRoot } from "../archive/devices.ts";
+import type { TreeRecord } from "../archive/safe-tree.ts";
 import { need, sha256, type BuildContext } from "../context.ts";
 import { checkFreeSpace } from "../diskspace.ts";
 import { diskBytesFor, diskLayout, MiB, parseSize, rootBytesNeeded, type DiskLayout } from "../disk/layout.ts";
@@ -35,6 +36,8 @@ export function diskSize(requested: string | undefined, contentBytes: number): n
 
 export interface StagedDisk {
   tree: string;
+  /** Owners and devices the tree on disk cannot carry: the unpack's record plus nodes that could not be linked. */
+  record: TreeRecord;
   layout: DiskLayout;
   seed: string;
 }
@@ -54,11 +57,12 @@ export function stageDisk(ctx: BuildContext): StagedDisk {
   const disks = ctx.config.formats.filter((f) => OUTPUT_FORMATS[f].disk);
   checkFreeSpace(outDir, content * (disks.length + 1), `the disk images (${disks.join(", ")})`);
   const tree = path.join(scratch, "tree");
-  stageInstalledTree(tree, {
+  const unlinked = stageInstalledTree(tree, {
     root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms,
     grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, { kind: "disk", rootUuid: layout.rootFsUuid })),
   });
-  return { tree, layout, seed };
+  const recorded = ctx.rootRecord ?? { owners: {}, devices: [] };
+  return { tree, layout, seed, record: { owners: recorded.owners, devices: [...recorded.devices, ...unlinked] } };
 }
 
 /** The raw disk, then each requested conversion of it; the raw itself only if asked for. */
@@ -68,7 +72,7 @@ export async function writeDiskOutputs(ctx: BuildContext, formats: FormatName[],
   const rawOut = outputPath(path.resolve(ctx.config.out), "raw");
   const spec = {
     layout: staged.layout, tree: staged.tree, scratch: path.join(scratchDir(ctx.paths.build), "grub"), seed: staged.seed,
-    epoch: ctx.sourceDateEpoch, ownersFromDisk: isRoot(), record: ctx.rootRecord, log,
+    epoch: ctx.sourceDateEpoch, ownersFromDisk: isRoot(), record: staged.record, log,
   };
   const raw = formats.includes("raw")
     ? await log.stage("raw", async () => {
