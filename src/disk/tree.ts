@@ -83,6 +83,8 @@ export function stageInstalledTree(dest: string, s: InstalledTreeSources): TreeR
   fs.rmSync(path.join(dest, "usr"), { recursive: true, force: true });
   linkOrCopyTree(s.usr, path.join(dest, "usr"), devices, "usr");
   const boot = path.join(dest, "boot");
+  // The live root links boot -> usr/boot (the medium's /boot, mounted at /usr): on a disk it is a directory.
+  if (fs.lstatSync(boot, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(boot);
   fs.mkdirSync(path.join(boot, "grub"), { recursive: true });
   for (const f of ["vmlinuz", "xen.gz", "initrd.img"]) linkOrCopy(path.join(s.boot, f), path.join(boot, f));
   for (const p of s.grubPlatforms) linkOrCopyTree(p.dir, path.join(boot, "grub", p.name));
