@@ -14,7 +14,8 @@ describe("bad input gives one clear line, exit 1 and no partial ISO", () => {
     fs.symlinkSync(process.execPath, path.join(bin, "node"));
     fs.symlinkSync("/bin/sh", path.join(bin, "sh"));
     const r = await democd(["build", "--build-dir", buildDir, "--out", path.join(dir, "x.iso")], { PATH: bin, HOME: dir });
-    expectOneCleanError(r, /^democd: error: apt-cache is not installed \(apt-get install apt\)$/m);
+    // The writers are checked before any work: xorriso is the first tool missing.
+    expectOneCleanError(r, /^democd: error: xorriso is not installed \(apt-get install xorriso\)$/m);
     expect(leftovers(dir)).toEqual([]);
   });
 

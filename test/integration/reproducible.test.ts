@@ -29,7 +29,7 @@ describe("reproducible, rootless builds", () => {
     const a = path.join(base, "a");
     fs.mkdirSync(path.join(a, "build"), { recursive: true });
     fs.symlinkSync(path.join(REPO, "build/cache"), path.join(a, "build/cache"));
-    const ra = await democd([...ARGS, "--build-dir", path.join(a, "build"), "--out", path.join(a, "a.iso")], { ...env, LC_ALL: "C" });
+    const ra = await democd([...ARGS, "--build-dir", path.join(a, "build"), "--out", path.join(a, "demo.iso")], { ...env, LC_ALL: "C" });
     expect(ra.exitCode, ra.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 1100));
 
@@ -44,13 +44,14 @@ describe("reproducible, rootless builds", () => {
     fs.mkdirSync(tmpB);
     if (asRoot) fs.chownSync(tmpB, NOBODY, NOBODY);
     const hostname = asRoot ? "another-builder-host" : undefined;
-    const rb = await democdAsNobody([...ARGS, "--build-dir", path.join(b, "build"), "--out", path.join(b, "b.iso")], {
+    const rb = await democdAsNobody([...ARGS, "--build-dir", path.join(b, "build"), "--out", path.join(b, "demo.iso")], {
       umask: "077", hostname, env: { PATH: env.PATH, HOME: b, TMPDIR: tmpB, USER: "someone", LOGNAME: "someone", LANG: "C.UTF-8", TZ: "Pacific/Kiritimati" },
     });
     expect(rb.exitCode, rb.stderr).toBe(0);
 
     for (const format of FORMAT_NAMES) {
-      const [fa, fb] = [outputPath(path.join(a, "a"), format), outputPath(path.join(b, "b"), format)];
+      // One name in both directories: a VMDK names its own file in its descriptor.
+      const [fa, fb] = [outputPath(path.join(a, "demo"), format), outputPath(path.join(b, "demo"), format)];
       const [ha, hb] = await Promise.all([fileSha256(fa), fileSha256(fb)]);
       if (ha !== hb) {
         const where = format === "iso" ? await firstDifference(fa, fb) : (await execa("cmp", [fa, fb], { reject: false })).stdout;
@@ -59,7 +60,7 @@ describe("reproducible, rootless builds", () => {
     }
     // The epoch both derived, recorded on the medium.
     const x = path.join(base, "build.json");
-    await execa("xorriso", ["-osirrox", "on", "-indev", path.join(a, "a.iso"), "-extract", "/democd/build.json", x]);
+    await execa("xorriso", ["-osirrox", "on", "-indev", path.join(a, "demo.iso"), "-extract", "/democd/build.json", x]);
     const manifest = JSON.parse(fs.readFileSync(x, "utf8"));
     expect(manifest.sourceDateEpoch).toBeLessThan(Date.now() / 1000 - 3600);
     expect(manifest.builder).toBe(DEFAULT_BUILDER);
