@@ -1,6 +1,6 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { fileSha256 } from "../stages/master.ts";
 
 /**
  * Write an output under a temporary directory beside it, with its final base name (a VMDK
@@ -22,10 +22,4 @@ export async function writeAtomically(out: string, write: (tmpFile: string) => P
   const sha = await fileSha256(out);
   fs.writeFileSync(`${out}.sha256`, `${sha}  ${path.basename(out)}\n`);
   return { file: out, bytes: fs.statSync(out).size, sha256: sha };
-}
-
-export async function fileSha256(file: string): Promise<string> {
-  const hash = crypto.createHash("sha256");
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk);
-  return hash.digest("hex");
 }
