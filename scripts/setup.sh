@@ -11,7 +11,7 @@ APT_PACKAGES=(
   mmdebstrap debian-archive-keyring
   xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
   qemu-system-x86 qemu-utils ovmf fdisk e2fsprogs
-  shellcheck python3 ipxe
+  shellcheck python3 ipxe openssh-client
   fdisk e2fsprogs dosfstools
 )
 

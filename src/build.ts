@@ -4,7 +4,7 @@ import type { Compression, Config } from "./config/schema.ts";
 import { buildPaths, derivedEpoch, envSourceDateEpoch, type BuildContext } from "./context.ts";
 import { requireTools } from "./exec.ts";
 import { Logger } from "./log.ts";
-import { assembleIrtree, installBootFiles, installKernelModules, overlayRootpatch } from "./stages/assemble.ts";
+import { assembleIrtree, installBootFiles, installKernelModules, overlayRootpatch, refuseHostKeys } from "./stages/assemble.ts";
 import { fetchComponents } from "./stages/fetch.ts";
 import { masterIso, writeIso } from "./stages/master.ts";
 import { assembleUnpacked, copyUnpackedRoot, packUnpacked, unpackedIsoArgs } from "./sources/unpacked.ts";
@@ -14,6 +14,7 @@ import { renderBootFiles } from "./stages/render.ts";
 import { makeMinimalRoot } from "./stages/root.ts";
 import { makeDebianRoot } from "./stages/root-debian.ts";
 import { stageDisk, writeDiskOutputs } from "./outputs/disk.ts";
+import { writeInstallKit } from "./disk/install-kit.ts";
 import { OUTPUT_FORMATS, outputPath, type FormatName } from "./outputs/formats.ts";
 import { installGuests } from "./xenguest/medium.ts";
 
@@ -68,8 +69,13 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
       return `, ${ctx.config.debian.suite} ${r.reused ? "bootstrap reused" : "bootstrapped"} (${ctx.rootPackages?.length} packages)`;
     }, (s) => (from ? `unpacked medium${s}` : `profile ${ctx.config.profile}${s ?? ""}`));
     await log.stage("assemble", async () => {
-      if (from) return `rootpatch ${assembleUnpacked(ctx, from)} files`;
+      if (from) {
+        const patched = assembleUnpacked(ctx, from);
+        refuseHostKeys(ctx);
+        return `rootpatch ${patched} files`;
+      }
       const patched = overlayRootpatch(ctx);
+      refuseHostKeys(ctx);
       const modules = installKernelModules(ctx);
       installBootFiles(ctx);
       const ir = await assembleIrtree(ctx);
@@ -89,6 +95,13 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
       writeManifest(ctx);
       return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd.bytes)} (${ctx.config.initrd.compression}${initrd.reused ? ", unchanged: reused" : ""})`;
     }, (s) => s);
+    // democd-install's kit goes onto the medium once the root and initrd it installs are made.
+    if (!from && ctx.config.profile === "debian") {
+      await log.stage("installer", async () => {
+        await requireTools("grub-mkimage");
+        return writeInstallKit(ctx);
+      }, (r) => `democd-install kit; it needs a disk of ${Math.ceil(r.minBytes / 2 ** 20)} MiB or more`);
+    }
   }
   const outputs = await writeOutputs(ctx);
   log.info(`stage times: ${log.timingSummary()}`);

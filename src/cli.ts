@@ -6,7 +6,7 @@ import { loadConfigFrom, useUnpackedSource } from "./sources/unpacked.ts";
 import { Logger } from "./log.ts";
 import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
-import { diskFormatOf } from "./boot/qemu.ts";
+import { SSH_GUEST_PORTS, checkSshPort, diskFormatOf } from "./boot/qemu.ts";
 import { loadConfig } from "./config/load.ts";
 import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
 import { SETTINGS } from "./config/settings.ts";
@@ -54,15 +54,17 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     .option("--memory <mb>", "memory of the QEMU machine in MB (demo guests need room beside dom0)", "3072")
     .addOption(new Option("--accel <a>", "tcg (always works) or kvm").choices(["tcg", "kvm"]).default("tcg"))
     .option("--usb", "attach the image as a USB stick instead of a CD")
-    .action(async (iso: string, o: { entry?: EntryId; firmware: "bios" | "uefi"; memory: string; accel: "tcg" | "kvm"; usb?: boolean }) => {
+    .option("--ssh <port>", `forward 127.0.0.1:PORT to the machine's ssh and PORT+1..PORT+${SSH_GUEST_PORTS} to its 2201.. (demo guests after xen_nat_enable)`)
+    .action(async (iso: string, o: { entry?: EntryId; firmware: "bios" | "uefi"; memory: string; accel: "tcg" | "kvm"; usb?: boolean; ssh?: string }) => {
       const memoryMb = Number(o.memory);
       if (!Number.isInteger(memoryMb) || memoryMb < 128) throw new DemocdError(`--memory: must be a whole number of MB (at least 128), got "${o.memory}"`);
       if (!fs.existsSync(iso)) throw new DemocdError(`${iso}: no such file`, { hint: "build one first: ./make.ts build" });
       const diskFormat = diskFormatOf(iso);
       if (diskFormat && o.usb) throw new DemocdError("--usb: only an ISO can be attached as a USB stick; a disk image is attached as a disk");
+      const sshPort = o.ssh === undefined ? undefined : checkSshPort(o.ssh);
       const image = path.resolve(iso);
       const media = diskFormat ? { drives: [{ file: image, format: diskFormat }] } : { iso: image, usb: o.usb };
-      const code = await bootInteractive({ ...media, firmware: o.firmware, memoryMb, accel: o.accel }, o.entry);
+      const code = await bootInteractive({ ...media, firmware: o.firmware, memoryMb, accel: o.accel, sshPort }, o.entry);
       process.exitCode = code;
     });
 

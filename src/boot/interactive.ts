@@ -8,6 +8,9 @@ import { QemuSession, type QemuOptions } from "./qemu.ts";
  */
 export async function bootInteractive(o: QemuOptions, entry?: EntryId): Promise<number> {
   process.stderr.write(`democd: booting ${o.iso ?? o.drives?.[0]?.file} (${o.firmware}, ${o.memoryMb} MB, ${o.accel}); Ctrl-A X quits\n`);
+  if (o.sshPort) {
+    process.stderr.write(`democd: ssh -p ${o.sshPort} root@127.0.0.1 reaches the machine; -p ${o.sshPort + 1}.. demo guest 1.. (after xen_nat_enable in domain 0)\n`);
+  }
   const session = await QemuSession.start(o, { echo: process.stdout });
   const stdin = process.stdin;
   const raw = stdin.isTTY;

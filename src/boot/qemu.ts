@@ -33,6 +33,33 @@ export interface QemuOptions {
   append?: string;
   /** Disks besides the medium, in order. */
   drives?: QemuDrive[];
+  /** Host port (on 127.0.0.1) to the machine's ssh; the next SSH_GUEST_PORTS lead to its 2201, 2202 ... */
+  sshPort?: number;
+}
+
+/** How many demo guests `--ssh PORT` reaches from the host: PORT+1 .. PORT+4. */
+export const SSH_GUEST_PORTS = 4;
+/** Domain 0's port for guest N is this plus N (xen_nat_enable's forwards). */
+const GUEST_SSH_BASE = 2200;
+
+/**
+ * QEMU user networking's forwards for --ssh: host PORT to the machine's 22, PORT+N to its
+ * 2200+N (domain 0 forwards those on to demo guest N). Loopback only: nobody else on the
+ * host's network reaches the demo.
+ */
+export function sshForwards(port: number): string[] {
+  const fwd = [`hostfwd=tcp:127.0.0.1:${port}-:22`];
+  for (let n = 1; n <= SSH_GUEST_PORTS; n++) fwd.push(`hostfwd=tcp:127.0.0.1:${port + n}-:${GUEST_SSH_BASE + n}`);
+  return fwd;
+}
+
+/** A --ssh port and the guest ports after it must all be TCP ports. */
+export function checkSshPort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port + SSH_GUEST_PORTS > 65535) {
+    throw new DemocdError(`--ssh: must be a TCP port from 1 to ${65535 - SSH_GUEST_PORTS} (it and the next ${SSH_GUEST_PORTS} are forwarded), got "${value}"`);
+  }
+  return port;
 }
 
 /** qemu's format for a disk image by its name, or undefined for a CD image. */
@@ -77,7 +104,7 @@ export function qemuArgs(o: QemuOptions): string[] {
     ...medium,
     ...drives,
     ...direct,
-    "-nic", "user,model=e1000",
+    "-nic", ["user", "model=e1000", ...(o.sshPort ? sshForwards(o.sshPort) : [])].join(","),
     "-display", "none",
     "-vga", "std",
     "-serial", "stdio",

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
+import { readPublicKeyFiles } from "../ssh/keys.ts";
 import { checkImage } from "../xenguest/commands.ts";
 import { guestName } from "../xenguest/medium.ts";
 import { configSchema, type Config } from "./schema.ts";
@@ -80,7 +81,7 @@ function cliValues(cli: Record<string, unknown>, errors: string[]): Record<strin
       setPath(out, s.key, n);
     } else if (s.kind === "csv") {
       setPath(out, s.key, String(raw).split(",").map((x) => x.trim()).filter(Boolean));
-    } else if (s.key === "guests") {
+    } else if (s.key === "guests" || s.key === "ssh.keys") {
       setPath(out, s.key, (raw as string[]).map((g) => path.resolve(g)));
     } else if (s.key === "profileDir" || s.key === "buildDir" || s.key === "out") {
       setPath(out, s.key, path.resolve(String(raw)));
@@ -99,6 +100,7 @@ function checkPaths(config: Config): string[] {
   if (fs.existsSync(config.out) && isDirectory(config.out)) errors.push(`out: ${config.out} is a directory, not a file name`);
   if (!isDirectory(config.profileDir)) errors.push(`profileDir: ${config.profileDir} is not a directory`);
   errors.push(...checkGuests(config));
+  errors.push(...checkSshKeys(config));
   for (const sub of ["rootpatch", "irtree", "templates"]) {
     const p = path.join(config.profileDir, sub);
     if (fs.existsSync(p) && !isDirectory(p)) errors.push(`${sub}: ${p} is not a directory (move it away or make it a directory)`);
@@ -120,6 +122,13 @@ function checkGuests(config: Config): string[] {
     seen.set(name, i);
     for (const p of checkImage(file)) errors.push(`guests[${i}]: ${file}: ${p}`);
   });
+  return errors;
+}
+
+/** The key files must hold OpenSSH public keys (never a private key); only the debian profile runs sshd. */
+function checkSshKeys(config: Config): string[] {
+  const errors = readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors;
+  if (config.ssh.keys.length && config.profile !== "debian") errors.unshift(`ssh.keys: the ${config.profile} profile has no ssh server (use --profile debian)`);
   return errors;
 }
 
@@ -147,10 +156,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * The resolved config as recorded on the medium. Not recorded: secrets, the building machine's
- * paths (guests: the manifest lists the images on the medium by name and sha256 instead), and
+ * paths (guests: the manifest lists the images on the medium by name and sha256 instead; ssh key
+ * files: their keys are root's authorized_keys on the medium), and
  * which files the build writes (the medium is the same whatever else is written beside it).
  */
-export function publicConfig(config: Config): Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "guests"> {
-  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, guests: _g, ...rest } = config;
+export function publicConfig(config: Config): Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "guests" | "ssh"> {
+  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, guests: _g, ssh: _s, ...rest } = config;
   return rest;
 }

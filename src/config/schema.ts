@@ -104,6 +104,12 @@ export const configSchema = z
       .strict(),
     /** xenguest images copied onto the medium (/usr/share/guests/NAME.xenguest); xenguest-manager starts the autoboot ones. */
     guests: z.array(z.string().min(1)),
+    /** root's authorized keys on every domain (files of OpenSSH public keys). */
+    ssh: z
+      .object({
+        keys: z.array(z.string().min(1)),
+      })
+      .strict(),
     /** The profile directory holding rootpatch/, irtree/ and templates/. */
     profileDir: z.string().min(1),
     buildDir: z.string().min(1),

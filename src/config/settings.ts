@@ -66,6 +66,7 @@ export const SETTINGS: Setting[] = [
   { key: "debian.packages", flag: "--packages <pkg...>", help: "extra Debian packages for the debian profile", kind: "list", default: [] },
   { key: "debian.minimize", flag: "--minimize", help: "drop docs, man pages, locales and apt lists from the root (--no-minimize keeps them)", kind: "bool", default: true },
   { key: "guests", flag: "--guest <image...>", help: "xenguest image put on the medium as /usr/share/guests/<name>.xenguest (repeatable; debian profile; started at boot if its GUEST_AUTOBOOT is 1)", kind: "list", default: [] },
+  { key: "ssh.keys", flag: "--ssh-key <file...>", help: "public key file whose keys may log in as root over ssh, in domain 0 and the demo guests (repeatable; debian profile)", kind: "list", default: [] },
   { key: "guest.memory", flag: "--guest-memory <mb>", help: "memory of a demo domain (xl create /etc/xen/demo.cfg), in MB", kind: "int", default: 256 },
   { key: "profileDir", flag: "--profile-dir <dir>", help: "directory with rootpatch/, irtree/, templates/", kind: "string", default: projectDir },
   { key: "buildDir", flag: "--build-dir <dir>", help: "work and cache directory", kind: "string", default: path.join(projectDir, "build") },

@@ -24,9 +24,10 @@ export interface BootstrapSpec {
  * loading, networking for the guests' bridge and nftables for xen_nat_enable; and what
  * xenguest-manager makes guest disks with, without mounting: sfdisk (fdisk), mkfs.ext4 -d
  * (e2fsprogs), mkfs.vfat (dosfstools) and mcopy (mtools); and pvgrub2 (grub-xen-host), which boots
- * a disk image as a PV guest (/etc/xen/disk-guest.cfg).
+ * a disk image as a PV guest (/etc/xen/disk-guest.cfg); and openssh-server, for ssh into every
+ * domain (its host keys are removed from the medium and made at each boot).
  */
-export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "nftables", "procps", "busybox", "xenstore-utils", "fdisk", "e2fsprogs", "dosfstools", "mtools", "grub-xen-host"];
+export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "nftables", "procps", "busybox", "xenstore-utils", "fdisk", "e2fsprogs", "dosfstools", "mtools", "grub-xen-host", "openssh-server"];
 
 /** xen-utils for the hypervisor package: xen-hypervisor-4.17-amd64 1.2 -> xen-utils-4.17=1.2. */
 export function toolstackPackage(hypervisorName: string, hypervisorVersion: string): string {

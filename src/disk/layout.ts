@@ -41,6 +41,11 @@ export interface DiskLayout {
   rootHashSeed: string;
 }
 
+/** The root file system's label, on images and installed disks alike. */
+export const ROOT_LABEL = "democd-root";
+/** The ESP's volume label. */
+export const ESP_LABEL = "DEMOCD_ESP";
+
 export const BIOS_BOOT_BYTES = 1 * MiB;
 export const ESP_BYTES = 32 * MiB;
 /** What precedes the root partition: alignment gap, BIOS boot, ESP. */
@@ -81,6 +86,19 @@ export function sfdiskScript(layout: DiskLayout): string {
   const lines = ["label: gpt", `label-id: ${layout.diskGuid}`, "unit: sectors", "sector-size: 512", "first-lba: 2048", ""];
   for (const p of layout.partitions) {
     lines.push(`start=${p.offset / SECTOR}, size=${p.size / SECTOR}, type=${p.type}, uuid=${p.uuid}, name="${p.name}"`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The same layout for a disk of any size, as democd-install gives it to sfdisk on the live
+ * system: the root takes the rest of the disk, and sfdisk makes each id (every install its own).
+ */
+export function installerSfdiskScript(): string {
+  const layout = diskLayout(ROOT_OFFSET + 64 * MiB, "installer");
+  const lines = ["label: gpt", "unit: sectors", "sector-size: 512", "first-lba: 2048", ""];
+  for (const p of layout.partitions) {
+    lines.push(`start=${p.offset / SECTOR}, ${p.name === "root" ? "" : `size=${p.size / SECTOR}, `}type=${p.type}, name="${p.name}"`);
   }
   return lines.join("\n") + "\n";
 }

@@ -9,7 +9,7 @@ import { makeEsp } from "./esp.ts";
 import { makeExt4 } from "./ext4.ts";
 import { derivedFatSerial } from "./ids.ts";
 import { makeDiskGrubImages } from "./grub.ts";
-import { SECTOR, partition, sfdiskScript, type DiskLayout } from "./layout.ts";
+import { ROOT_LABEL, SECTOR, partition, sfdiskScript, type DiskLayout } from "./layout.ts";
 
 export interface RawDiskSpec {
   /** The file to write (created; the caller renames it into place). */
@@ -65,7 +65,7 @@ export async function writeRawDisk(s: RawDiskSpec): Promise<void> {
   const root = partition(layout, "root");
   await makeExt4({
     image: s.image, offset: root.offset, size: root.size, tree: s.tree, uuid: layout.rootFsUuid, hashSeed: layout.rootHashSeed,
-    label: "democd-root", epoch: s.epoch, ownersFromDisk: s.ownersFromDisk, record: s.record,
+    label: ROOT_LABEL, epoch: s.epoch, ownersFromDisk: s.ownersFromDisk, record: s.record,
   }, log);
 }
 

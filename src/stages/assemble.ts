@@ -7,10 +7,21 @@ import { freshDir, linkTree } from "../fsutil.ts";
 import { installGrowTools } from "../grow.ts";
 import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
 import { overlayTree } from "../overlay.ts";
+import { findHostKeys } from "../ssh/root.ts";
 
 /** rootpatch/ over the root: the profile's (and the user's) changes to the distribution's files. */
 export function overlayRootpatch(ctx: BuildContext): number {
   return overlayTree(path.join(ctx.config.profileDir, "rootpatch"), ctx.paths.root, { label: "rootpatch" });
+}
+
+/** No ssh host private key goes onto a medium (a rootpatch/ or an unpacked tree could bring one). */
+export function refuseHostKeys(ctx: BuildContext): void {
+  const found = findHostKeys(ctx.paths.root, ctx.paths.usr);
+  if (found.length) {
+    throw new DemocdError(`${found.join(", ")}: an ssh host private key would be on the medium, readable by anyone who has it`, {
+      hint: "remove it from rootpatch/ (or the unpacked tree): each democd boot makes its own host keys",
+    });
+  }
 }
 
 /** The full module tree, xz-compressed, on the medium (/usr/lib/modules), hard-linked from the cache. */

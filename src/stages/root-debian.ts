@@ -6,6 +6,7 @@ import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { freshDir, linkTree, symlink, writeFile } from "../fsutil.ts";
+import { installSshAccess } from "../ssh/root.ts";
 import { hashRootPassword, renderProfileTemplates } from "./root.ts";
 
 /** Replace a user's password hash and change date in /etc/shadow text. */
@@ -78,6 +79,10 @@ export async function makeDebianRoot(ctx: BuildContext): Promise<{ reused: boole
   fs.chownSync(shadow, uid, gid);
 
   renderProfileTemplates(ctx);
+  // One DHCP event script for the initrd's ip=dhcp and domain 0's uplink.
+  const udhcpc = path.join(ctx.config.profileDir, "irtree", "lib", "democd", "udhcpc.sh");
+  if (fs.existsSync(udhcpc)) writeFile(path.join(usr, "lib", "democd", "udhcpc"), fs.readFileSync(udhcpc), 0o755);
+  installSshAccess(root, ctx.config.ssh.keys);
   ctx.rootPackages = installedPackages(fs.readFileSync(path.join(root, "var", "lib", "dpkg", "status"), "utf8"));
   return { reused };
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { busyboxApplets, installBusybox } from "../busybox.ts";
+import { INSTALL_KIT } from "../disk/install-kit.ts";
 import { need, sha256, type BuildContext } from "../context.ts";
 import { freshDir, symlink } from "../fsutil.ts";
 import { overlayTree } from "../overlay.ts";
@@ -23,6 +24,9 @@ export const MERGED_USR_LINKS = ["bin", "sbin", "lib", "lib64"];
  */
 export const DEMO_NET = { bridge: "xenbr0", prefix: "169.254.1", dom0: "169.254.1.254", netmask: "255.255.255.0", cidr: 24 } as const;
 
+/** Domain 0's port SSH_PORT_BASE+N leads to demo guest N's ssh (xen_nat_enable), as on the original CD. */
+export const SSH_PORT_BASE = 2200;
+
 /** Variables every root template sees. */
 export function rootTemplateVars(ctx: BuildContext): Record<string, unknown> {
   const c = need(ctx.components, "components");
@@ -38,6 +42,11 @@ export function rootTemplateVars(ctx: BuildContext): Record<string, unknown> {
     passwordChangedDays: Math.floor(ctx.sourceDateEpoch / 86400),
     guestMemory: ctx.config.guest.memory,
     demoNet: DEMO_NET,
+    sshPortBase: SSH_PORT_BASE,
+    // The documented default is no secret: over ssh, root then needs a key.
+    sshPasswordLogin: ctx.config.rootPassword !== undefined && ctx.config.rootPassword !== DEMO_ROOT_PASSWORD,
+    defaultPassword: DEMO_ROOT_PASSWORD,
+    installKit: INSTALL_KIT,
   };
 }
 

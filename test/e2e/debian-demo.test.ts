@@ -1,8 +1,9 @@
 import { describe, expect, inject, it } from "vitest";
 import net from "node:net";
-import type { QemuSession } from "../../src/boot/qemu.ts";
+import { QemuSession, SSH_GUEST_PORTS } from "../../src/boot/qemu.ts";
 import { LOGIN_TIMEOUT_S, MOUNTS_CMD, withLoggedInBoot } from "../helpers/boot.ts";
-import { TEST_PASSWORD } from "../helpers/paths.ts";
+import { TEST_DEBIAN_PASSWORD } from "../helpers/paths.ts";
+import { freePorts, sshFromHost } from "../helpers/ssh.ts";
 import { needTools } from "../helpers/tools.ts";
 
 const iso = inject("debianIsoPath");
@@ -32,12 +33,30 @@ async function inGuestConsole(s: QemuSession, fn: () => Promise<void>): Promise<
   await s.shell("true", 60);
 }
 
+/** The ssh host key fingerprint domain 0 printed on its console at boot. */
+const hostKeyOf = (console: string) => /democd: ssh host key (SHA256:\S+)/.exec(console)?.[1];
+let firstBootHostKey: string | undefined;
+
 describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", () => {
-  it("dom0 runs the toolstack; xl create starts a guest off the same CD that logs in on its console and, after xen_nat_enable, reaches the host through domain 0; xl shutdown stops it", async () => {
-    await needTools("qemu-system-x86_64");
+  it("dom0 runs the toolstack and sshd; xl create starts a guest off the same CD that logs in on its console and over ssh and, after xen_nat_enable, reaches the host through domain 0 and is reached from it; xl shutdown stops it", async () => {
+    await needTools("qemu-system-x86_64", "ssh");
     const times: Record<string, number> = {};
+    const port = await freePorts(1 + SSH_GUEST_PORTS);
     await withLoggedInBoot(iso, "xen", "bios", async (s, login) => {
       times["dom0 login"] = login;
+      firstBootHostKey = hostKeyOf(s.output);
+      expect(firstBootHostKey, "the host key's fingerprint on the console").toBeDefined();
+
+      // ssh from the host (democd boot --ssh's forward) with the key given at build time; the
+      // documented default password is refused, as is every password.
+      const viaSsh = await sshFromHost(port, "xl list | awk 'NR > 1 { print $1 }'; ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub", { timeoutS: 120 });
+      expect(viaSsh.exitCode, viaSsh.stderr).toBe(0);
+      expect(viaSsh.stdout.split("\n")[0]).toBe("Domain-0");
+      expect(viaSsh.stdout.split("\n")[1]).toContain(` ${firstBootHostKey} `);
+      const withPassword = await sshFromHost(port, "true", { password: TEST_DEBIAN_PASSWORD });
+      expect(withPassword.exitCode).toBe(255);
+      expect(withPassword.stderr).toContain("Permission denied (publickey)");
+      expect(await s.shell("ls /etc/ssh | grep -c '^ssh_host_'; ls /usr/share/doc/openssh-server >/dev/null && echo installed")).toBe("2\ninstalled");
       expect((await s.shell(MOUNTS_CMD)).split("\n").map((l) => l.trim())).toEqual(expect.arrayContaining(["/ tmpfs", "/usr iso9660"]));
       expect(await s.shell("cat /sys/hypervisor/type")).toBe("xen");
       expect(await s.shell("cat /etc/debian_version")).toMatch(/^12\./);
@@ -52,7 +71,7 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", 
       expect(dry).toContain('"ramdisk": "/usr/boot/initrd.img"');
       expect(dry).toMatch(/"max_memkb": 196608/);
       expect(dry).toMatch(/"pdev_path": "\/dev\/sr0"[\s\S]*"vdev": "xvdd"/);
-      expect(dry).toContain("ip=169.254.1.1::169.254.1.254:255.255.255.0::eth0:off 4");
+      expect(dry).toMatch(/ip=169\.254\.1\.1::169\.254\.1\.254:255\.255\.255\.0::eth0:off democd\.dom0key=[A-Za-z0-9+/]{68} 4"/);
 
       const created = await s.shell("xl create /etc/xen/demo.cfg >/dev/null 2>&1; echo rc=$?", 300);
       expect(created).toContain("rc=0");
@@ -72,22 +91,30 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", 
       expect(guestConsole).toContain("demo guest ready at 169.254.1.1");
       expect(await s.shell("xl list | awk 'NR > 1 { print $1 }'")).toBe("Domain-0\ndemo");
       expect(await s.shell("busybox ping -c 1 -W 10 169.254.1.1 >/dev/null && echo reachable")).toBe("reachable");
+      // Domain 0's own key (made at boot, handed to the guest on its command line) logs in.
+      expect(await s.shell("ssh -o BatchMode=yes -o ConnectTimeout=60 root@169.254.1.1 hostname 2>&1", 180)).toBe("democd-guest1");
 
       // xen_nat_enable: domain 0 gets an uplink on QEMU's user network (whose 10.0.2.2 is the
       // host's loopback); the guest reaches a server on the host only once NAT is on.
       const server = await markerServer();
       try {
         const fromGuest = `timeout 10 bash -c 'cat </dev/tcp/10.0.2.2/${server.port}' 2>/dev/null; echo rc=$?`;
-        expect(await s.shell("xen_nat_enable 2>&1; echo rc=$?")).toMatch(/no default route[\s\S]*rc=1$/);
-        expect(await s.shell("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 && echo up")).toBe("up");
+        // Domain 0's uplink came by DHCP at boot; without it xen_nat_enable says what to do.
+        expect(await s.shell("ip -4 route show default")).toMatch(/^default via 10\.0\.2\.2 dev eth0/);
+        expect(await s.shell("ip route del default && xen_nat_enable 2>&1; echo rc=$?")).toMatch(/no default route[\s\S]*rc=1$/);
+        expect(await s.shell("ip route add default via 10.0.2.2 && echo up")).toBe("up");
         await inGuestConsole(s, async () => {
-          await s.login("root", TEST_PASSWORD, 120);
+          await s.login("root", TEST_DEBIAN_PASSWORD, 120);
           // Dropped by domain 0, not refused: the connection times out.
           expect(await s.shell(fromGuest, 60)).toMatch(/^rc=124$/);
         });
-        expect(await s.shell("xen_nat_enable && xen_nat_enable >/dev/null && nft list table ip democd_nat | grep -c masquerade")).toBe(
-          "xen_nat_enable: demo guests (169.254.1.0/24) reach the outside through eth0\n1",
+        expect(await s.shell("xen_nat_enable && xen_nat_enable >/dev/null && nft list table ip democd_nat | grep -c -e masquerade -e 'dnat ip to'")).toBe(
+          "xen_nat_enable: demo guests (169.254.1.0/24) reach the outside through eth0;\n  ports 2201-2453 of domain 0 lead to the guests' ssh (2200+N -> 169.254.1.N:22)\n2",
         );
+        // From the host: PORT+1 -> domain 0's 2201 -> the first guest's ssh.
+        const guestSsh = await sshFromHost(port + 1, "hostname", { timeoutS: 120 });
+        expect(guestSsh.exitCode, guestSsh.stderr).toBe(0);
+        expect(guestSsh.stdout).toBe("democd-guest1");
         await inGuestConsole(s, async () => {
           expect(await s.shell(fromGuest, 60)).toBe(`${server.marker}\nrc=0`);
           await s.type("exit\n");
@@ -107,11 +134,25 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG, 3 GB)", 
       times["guest shut down"] = s.elapsed();
     }, {
       memoryMb: 3072,
+      sshPort: port,
+      password: TEST_DEBIAN_PASSWORD,
       beforeLogin: async (s) => {
         await s.waitFor("democd: toolstack ready", LOGIN_TIMEOUT_S);
         times["toolstack ready"] = s.elapsed();
       },
     });
     process.stderr.write(`  debian demo, seconds from QEMU start: ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}\n`);
+  });
+
+  it("each boot makes its own ssh host key: a second boot of the same ISO shows another fingerprint", async () => {
+    expect(firstBootHostKey, "the first boot's fingerprint (the test above)").toBeDefined();
+    const s = await QemuSession.start({ iso, firmware: "bios", memoryMb: 1024, accel: "tcg" });
+    try {
+      await s.selectEntry("linux");
+      const m = await s.waitFor(/democd: ssh host key (SHA256:\S+)/, LOGIN_TIMEOUT_S);
+      expect(m[1]).not.toBe(firstBootHostKey);
+    } finally {
+      await s.stop();
+    }
   });
 });

@@ -16,18 +16,18 @@ export async function withLoggedInBoot<T>(
   entry: EntryId,
   firmware: Firmware,
   fn: (s: QemuSession, loginSeconds: number) => Promise<T>,
-  options: { memoryMb?: number; usb?: boolean; drives?: QemuDrive[]; beforeLogin?: (s: QemuSession) => Promise<void> } = {},
+  options: { memoryMb?: number; usb?: boolean; drives?: QemuDrive[]; sshPort?: number; password?: string; beforeLogin?: (s: QemuSession) => Promise<void> } = {},
 ): Promise<T> {
   const transcript = path.join(TEST_BUILD_DIR, "consoles", `${path.basename(iso).replace(/\.[a-z0-9]+$/, "")}-${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
   fs.mkdirSync(path.dirname(transcript), { recursive: true });
   // A disk image (by its name) boots as the machine's disk, an ISO as its CD.
   const diskFormat = diskFormatOf(iso);
   const media = diskFormat ? { drives: [{ file: iso, format: diskFormat }, ...(options.drives ?? [])] } : { iso, usb: options.usb, drives: options.drives };
-  const s = await QemuSession.start({ ...media, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg" }, { transcriptFile: transcript });
+  const s = await QemuSession.start({ ...media, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg", sshPort: options.sshPort }, { transcriptFile: transcript });
   try {
     await s.selectEntry(entry);
     await options.beforeLogin?.(s);
-    await s.login("root", TEST_PASSWORD, LOGIN_TIMEOUT_S);
+    await s.login("root", options.password ?? TEST_PASSWORD, LOGIN_TIMEOUT_S);
     const loginSeconds = s.elapsed();
     process.stderr.write(`  ${entry}/${firmware}${options.usb ? "/usb" : ""}: login after ${loginSeconds.toFixed(1)}s\n`);
     return await fn(s, loginSeconds);

@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import type { TestProject } from "vitest/node";
 import { build, createContext } from "../../src/build.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { checkFreeSpace } from "../../src/diskspace.ts";
 import { FORMAT_NAMES } from "../../src/outputs/formats.ts";
-import { TEST_BUILD_DIR, TEST_DEBIAN_BUILD_DIR, TEST_DEBIAN_ISO, TEST_ISO, TEST_PASSWORD } from "../helpers/paths.ts";
+import { TEST_BUILD_DIR, TEST_DEBIAN_BUILD_DIR, TEST_DEBIAN_ISO, TEST_ISO, TEST_PASSWORD, TEST_SSH_KEY } from "../helpers/paths.ts";
 
 /**
  * What a run on a fresh clone takes from the disk at its peak (measured: under 3.2 GB, npm ci included, before disk images; they add about 1 GB per build of every format):
@@ -25,9 +26,17 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide("diskBase", TEST_ISO.replace(/\.iso$/, ""));
   // The default profile, as `./make.ts build` makes it: a Debian dom0 with the Xen toolstack.
   // Its disk image too: booted as a PV guest under this ISO's domain 0.
-  await buildTestIso(TEST_DEBIAN_BUILD_DIR, { out: TEST_DEBIAN_ISO, format: "iso,qcow2" });
+  await makeTestSshKey();
+  await buildTestIso(TEST_DEBIAN_BUILD_DIR, { out: TEST_DEBIAN_ISO, format: "iso,qcow2", rootPassword: undefined, sshKey: [`${TEST_SSH_KEY}.pub`] });
   project.provide("debianIsoPath", TEST_DEBIAN_ISO);
   project.provide("debianDiskPath", TEST_DEBIAN_ISO.replace(/\.iso$/, ".qcow2"));
+}
+
+/** A fresh key pair for the run: its public half goes onto the debian ISO, the private one stays in build/test. */
+async function makeTestSshKey(): Promise<void> {
+  fs.rmSync(path.dirname(TEST_SSH_KEY), { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(TEST_SSH_KEY), { recursive: true, mode: 0o700 });
+  await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "democd-tests", "-f", TEST_SSH_KEY]);
 }
 
 async function buildTestIso(buildDir: string, cli: Record<string, unknown>): Promise<void> {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# democd: udhcpc event script for ip=dhcp in /linuxrc (busybox's default is not in the initrd).
+# democd: udhcpc event script for ip=dhcp in /linuxrc (busybox's default is not in the initrd),
+# and, as /usr/lib/democd/udhcpc, for domain 0's uplink (with RESOLV_CONF=/etc/resolv.conf).
 # udhcpc exports interface, ip, subnet, router and dns.
 # shellcheck disable=SC2154
 case "$1" in
@@ -12,8 +13,9 @@ case "$1" in
     ip addr add "$ip/${mask:-24}" dev "$interface"
     for r in $router; do ip route add default via "$r" dev "$interface"; break; done
     if [ -n "$dns" ]; then
-      : > /etc/resolv.conf.dhcp
-      for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf.dhcp; done
+      resolv=${RESOLV_CONF:-/etc/resolv.conf.dhcp}
+      : > "$resolv"
+      for d in $dns; do echo "nameserver $d" >> "$resolv"; done
     fi
     ;;
 esac

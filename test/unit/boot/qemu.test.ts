@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OVMF, qemuArgs } from "../../../src/boot/qemu.ts";
+import { OVMF, checkSshPort, qemuArgs } from "../../../src/boot/qemu.ts";
 
 describe("qemu arguments", () => {
   it("uses TCG with qemu64 (Xen PV dom0 crashes with -cpu max), the serial console on stdio and no reboot", () => {
@@ -29,5 +29,19 @@ describe("qemu arguments", () => {
     expect(a[a.indexOf("-kernel") + 1]).toBe("/b/vmlinuz");
     expect(a[a.indexOf("-initrd") + 1]).toBe("/b/initrd.img");
     expect(a[a.indexOf("-append") + 1]).toBe("root=UUID=1234 console=ttyS0,115200");
+  });
+
+  it("--ssh forwards loopback PORT to the machine's ssh and PORT+1..4 to domain 0's 2201..2204; no ssh, no forwards", () => {
+    const a = qemuArgs({ iso: "/x.iso", firmware: "bios", memoryMb: 1024, accel: "tcg", sshPort: 2222 });
+    expect(a[a.indexOf("-nic") + 1]).toBe(
+      "user,model=e1000,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=tcp:127.0.0.1:2223-:2201,hostfwd=tcp:127.0.0.1:2224-:2202,hostfwd=tcp:127.0.0.1:2225-:2203,hostfwd=tcp:127.0.0.1:2226-:2204",
+    );
+    const b = qemuArgs({ iso: "/x.iso", firmware: "bios", memoryMb: 1024, accel: "tcg" });
+    expect(b[b.indexOf("-nic") + 1]).toBe("user,model=e1000");
+  });
+
+  it("--ssh takes a port whose guest ports fit too", () => {
+    expect(checkSshPort("2222")).toBe(2222);
+    for (const bad of ["0", "65532", "22x", "-1", ""]) expect(() => checkSshPort(bad), bad).toThrow(/--ssh: must be a TCP port from 1 to 65531/);
   });
 });

@@ -87,4 +87,19 @@ describe("config", () => {
     expect(c.rootPassword).toBe("hunter2");
     expect(JSON.stringify(publicConfig(c))).not.toContain("hunter2");
   });
+
+  it("--ssh-key: public key files, checked at once with the rest; not with the minimal profile; no host path recorded", () => {
+    const dir = tmp();
+    const key = path.join(dir, "id.pub");
+    fs.writeFileSync(key, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJsGNJbok5a6YrW51qf2deYpN66kSXEnnvgOsZK1FKg9 me@laptop\n");
+    const c = loadConfig({ cli: { sshKey: [path.relative(process.cwd(), key)] } });
+    expect(c.ssh.keys).toEqual([key]);
+    expect(JSON.stringify(publicConfig(c))).not.toContain(dir);
+    fs.writeFileSync(path.join(dir, "id"), "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+    const lines = errorOf(() => loadConfig({ cli: { profile: "minimal", sshKey: [key, path.join(dir, "id")] } })).message.split("\n").slice(1).map((l) => l.trim());
+    expect(lines).toEqual([
+      "ssh.keys: the minimal profile has no ssh server (use --profile debian)",
+      `ssh.keys[1]: ${dir}/id: is a private key: give its public half (the .pub file); a private key must never go onto a medium`,
+    ]);
+  });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { derivedUuid } from "../../../src/disk/ids.ts";
-import { MiB, PART_TYPES, ROOT_OFFSET, diskBytesFor, diskLayout, parseSize, rootBytesNeeded, sfdiskScript } from "../../../src/disk/layout.ts";
+import { installerLayoutEnv } from "../../../src/disk/install-kit.ts";
+import { installerMkimageArgs } from "../../../src/disk/grub.ts";
+import { MiB, PART_TYPES, ROOT_OFFSET, diskBytesFor, diskLayout, installerSfdiskScript, parseSize, rootBytesNeeded, sfdiskScript } from "../../../src/disk/layout.ts";
 
 describe("disk layout", () => {
   it("puts BIOS boot, ESP and root on 1 MiB boundaries, the root last and up to the backup GPT", () => {
@@ -35,6 +37,29 @@ describe("disk layout", () => {
     expect(s).toContain(`label-id: ${l.diskGuid}`);
     expect(s).toContain(`start=2048, size=2048, type=${PART_TYPES.bios}, uuid=${l.partitions[0].uuid}, name="bios"`);
     expect(s).toContain(`start=${ROOT_OFFSET / 512}, size=${(256 * MiB - ROOT_OFFSET - MiB) / 512}, type=${PART_TYPES.root}`);
+  });
+
+  it("gives democd-install the same layout for any disk: the root fills it, sfdisk makes the ids", () => {
+    expect(installerSfdiskScript()).toBe([
+      "label: gpt",
+      "unit: sectors",
+      "sector-size: 512",
+      "first-lba: 2048",
+      "",
+      `start=2048, size=2048, type=${PART_TYPES.bios}, name="bios"`,
+      `start=4096, size=65536, type=${PART_TYPES.esp}, name="esp"`,
+      `start=${ROOT_OFFSET / 512}, type=${PART_TYPES.root}, name="root"`,
+      "",
+    ].join("\n"));
+    expect(installerLayoutEnv(468 * MiB).split("\n").slice(1)).toEqual([
+      "BIOS_PART=1", "ESP_PART=2", "ESP_SECTORS=65536", "ROOT_PART=3", "ROOT_LABEL=democd-root", "ESP_LABEL=DEMOCD_ESP",
+      `MIN_BYTES=${468 * MiB}`, "UUID_PLACEHOLDER=@ROOT_UUID@", "",
+    ]);
+    // Its GRUB finds the root as the boot disk's partition 3, with every module grub.cfg loads built in.
+    const bios = installerMkimageArgs("i386-pc", "core.img", 3);
+    expect(bios.slice(bios.indexOf("--prefix"), bios.indexOf("--prefix") + 2)).toEqual(["--prefix", "(,gpt3)/boot/grub"]);
+    expect(bios).toEqual(expect.arrayContaining(["part_gpt", "ext2", "biosdisk", "vbe", "vga", "multiboot2", "normal"]));
+    expect(installerMkimageArgs("x86_64-efi", "x.efi", 3)).toEqual(expect.arrayContaining(["(,gpt3)/boot/grub", "part_gpt", "ext2", "efi_gop"]));
   });
 
   it("refuses a disk without room for a root", () => {

@@ -3,14 +3,20 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderFile } from "../../../src/render/ejs.ts";
-import { DEMO_NET } from "../../../src/stages/root.ts";
+import { INSTALL_KIT } from "../../../src/disk/install-kit.ts";
+import { DEMO_NET, SSH_PORT_BASE } from "../../../src/stages/root.ts";
 import { REPO } from "../../helpers/paths.ts";
 import { needTools } from "../../helpers/tools.ts";
 import { tempDir } from "../../helpers/temp.ts";
 
 const dir = path.join(REPO, "templates/debian");
-const vars = { version: "2.0", serialSpeed: 115200, guestMemory: 256, demoNet: DEMO_NET };
-const render = (rel: string) => renderFile(dir, rel, vars);
+const vars = {
+  version: "2.0", serialSpeed: 115200, guestMemory: 256, demoNet: DEMO_NET, sshPortBase: SSH_PORT_BASE,
+  sshPasswordLogin: false, defaultPassword: "democd", installKit: INSTALL_KIT,
+  builder: "the democd project", buildDate: "2026-01-01", kernelVersion: "6.1.0-1-amd64", xenVersion: "4.17",
+};
+const render = (rel: string, more: Record<string, unknown> = {}) => renderFile(dir, rel, { ...vars, ...more });
+const settings = (text: string) => text.split("\n").filter((l) => l.trim() && !l.trim().startsWith("#"));
 
 async function shellcheck(text: string): Promise<string> {
   const r = await execa("shellcheck", ["-s", "sh", "-"], { input: text, reject: false });
@@ -22,13 +28,12 @@ describe("the debian profile's templates", () => {
 
   it("demo.cfg.in: a PV guest running the medium's kernel and initrd, the medium as xvdd, runlevel 4", () => {
     const cfg = render("root/etc/democd/demo.cfg.in.ejs");
-    const settings = cfg.split("\n").filter((l) => l && !l.startsWith("#"));
-    expect(settings).toEqual([
+    expect(settings(cfg)).toEqual([
       'name = "demo"',
       'type = "pv"',
       'kernel = "/usr/boot/vmlinuz"',
       'ramdisk = "/usr/boot/initrd.img"',
-      'extra = "console=hvc0 ip=@ADDRESS@::169.254.1.254:255.255.255.0::eth0:off 4"',
+      'extra = "console=hvc0 ip=@ADDRESS@::169.254.1.254:255.255.255.0::eth0:off democd.dom0key=@DOM0KEY@ 4"',
       "memory = 256",
       "vcpus = 1",
       'disk = [ "format=raw,vdev=xvdd,access=ro,target=@MEDIUM@" ]',
@@ -52,6 +57,7 @@ describe("the debian profile's templates", () => {
     const scripts = {
       rc: render("usr/lib/democd/rc.ejs"),
       "democd-demo-cfg": render("usr/sbin/democd-demo-cfg.ejs"),
+      "democd-install": render("usr/sbin/democd-install.ejs"),
       xen_nat_enable: render("usr/sbin/xen_nat_enable.ejs"),
       "democd-getty": fs.readFileSync(path.join(dir, "usr/sbin/democd-getty"), "utf8"),
       xl: fs.readFileSync(path.join(dir, "usr/local/sbin/xl"), "utf8"),
@@ -66,6 +72,37 @@ describe("the debian profile's templates", () => {
     const script = render("usr/sbin/xen_nat_enable.ejs");
     expect(script).toContain('ip saddr 169.254.1.0/24 oifname != "xenbr0" masquerade');
     expect(script).toContain("echo 1 >/proc/sys/net/ipv4/ip_forward");
+  });
+
+  it("xen_nat_enable forwards domain 0's port 2200+N to guest N's ssh, from outside the bridge only", () => {
+    const script = render("usr/sbin/xen_nat_enable.ejs");
+    expect(script).toContain('iifname != "xenbr0" tcp dport 2201-2453 dnat ip to tcp dport map { $ports }');
+    expect(script).toContain('ports="$ports${ports:+, }$((2200 + n)) : 169.254.1.$n . 22"');
+  });
+
+  it("sshd: keys only with the documented default password, passwords too when the user chose one; never empty ones", () => {
+    const byDefault = settings(render("root/etc/ssh/sshd_config.d/democd.conf.ejs"));
+    expect(byDefault).toEqual([
+      "HostKey /etc/ssh/ssh_host_ed25519_key",
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PermitEmptyPasswords no",
+      "UseDNS no",
+    ]);
+    const chosen = settings(render("root/etc/ssh/sshd_config.d/democd.conf.ejs", { sshPasswordLogin: true }));
+    expect(chosen).toEqual(expect.arrayContaining(["PermitRootLogin yes", "PasswordAuthentication yes", "PermitEmptyPasswords no"]));
+    expect(render("root/etc/motd.ejs")).toContain("over ssh root logs in with a key only");
+    expect(render("root/etc/motd.ejs", { sshPasswordLogin: true })).toContain("with the password chosen at build time");
+  });
+
+  it("domain 0's ssh client trusts no remembered key on the demo bridge only", () => {
+    expect(settings(render("root/etc/ssh/ssh_config.d/democd.conf.ejs"))).toEqual([
+      "Host 169.254.1.*",
+      "  StrictHostKeyChecking no",
+      "  UserKnownHostsFile /dev/null",
+      "  LogLevel ERROR",
+    ]);
   });
 
   it("the xl wrapper quotes bare-word overrides of xl create and passes everything else as it is", async () => {
