@@ -31,15 +31,20 @@ describe("democd-install: the running demo onto a blank disk, then booted from t
         expect(out).toMatch(/\nrc=1$/);
         return out.split("\n")[0];
       };
-      const untouched = async () => s.shell("md5sum </dev/vdb | cut -c1-32; wipefs -n /dev/vda | wc -l; ls /dev/vda?* 2>/dev/null | wc -l");
+      // Nothing written: the blank disk stays blank, the small one keeps its bytes (taken while
+      // it is not mounted: mounting writes to it).
+      const blank = "wipefs -n /dev/vda | wc -l; ls /dev/vda?* 2>/dev/null | wc -l; cmp -s -n 1048576 /dev/vda /dev/zero && echo zeros";
+      const smallSum = "md5sum </dev/vdb | cut -c1-32";
+      expect(await s.shell(blank)).toBe("0\n0\nzeros");
       expect(await s.shell("mkfs.ext4 -q /dev/vdb && mkdir -p /mnt/small && mount /dev/vdb /mnt/small && echo mounted")).toBe("mounted");
-      const before = await untouched();
-      expect(await refused("democd-install /dev/nope")).toMatch(/^democd-install: \/dev\/nope: no such disk \(the disks here: .*\/dev\/vda .*\/dev\/vdb/);
+      expect(await refused("democd-install /dev/nope")).toMatch(/^democd-install: \/dev\/nope: no such disk \(the disks here: .*\/dev\/vda \/dev\/vdb\)$/);
       expect(await refused("democd-install /dev/vdb")).toBe("democd-install: /dev/vdb is mounted on /mnt/small: unmount it first, or choose another disk");
       expect(await s.shell("umount /mnt/small && echo unmounted")).toBe("unmounted");
-      expect(await refused("democd-install /dev/vdb")).toMatch(/^democd-install: \/dev\/vdb is too small: 64 MiB, and this system needs at least \d+ MiB$/);
+      const sum = await s.shell(smallSum);
+      expect(await refused("democd-install --force /dev/vdb")).toMatch(/^democd-install: \/dev\/vdb is too small: 64 MiB, and this system needs at least \d+ MiB$/);
       expect(await refused("democd-install /dev/sr0")).toMatch(/^democd-install: \/dev\/sr0 is read-only/);
-      expect(await untouched()).toBe(before);
+      expect(await s.shell(smallSum)).toBe(sum);
+      expect(await s.shell(blank)).toBe("0\n0\nzeros");
 
       const started = s.elapsed();
       const out = await s.shell("democd-install /dev/vda 2>&1; echo rc=$?", INSTALL_TIMEOUT_S);
