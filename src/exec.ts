@@ -73,6 +73,11 @@ export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inp
   onLine?: (line: string) => void;
   /** Accept these exit codes as success. */
   okCodes?: number[];
+  /**
+   * Hand each chunk of the tool's stdout to this (an image written to a pipe) instead of
+   * keeping it; the tool's messages then come from stderr alone. A throw stops the tool.
+   */
+  stdoutSink?: (chunk: Buffer) => void;
 }
 
 export interface RunResult {
@@ -87,12 +92,30 @@ export interface RunResult {
  */
 export async function run(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   await requireTool(tool);
-  const { log, onLine, okCodes = [0], ...execaOptions } = options;
+  const { log, onLine, okCodes = [0], stdoutSink, ...execaOptions } = options;
   log?.command([tool, ...args]);
-  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, reject: false, all: true, stripFinalNewline: false });
-  if (onLine) forEachLine(child, onLine);
+  const child = execa(tool, args, {
+    ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, reject: false, all: !stdoutSink, stripFinalNewline: false, buffer: { stdout: !stdoutSink },
+  });
+  let sinkError: unknown;
+  if (stdoutSink) {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (sinkError !== undefined) return;
+      try {
+        stdoutSink(chunk);
+      } catch (e) {
+        sinkError = e;
+        child.kill();
+      }
+    });
+  }
+  if (onLine) forEachLine(child, onLine, !stdoutSink);
   const r = await child;
-  const all = typeof r.all === "string" ? r.all : "";
+  if (sinkError !== undefined) {
+    log?.record(String(r.stderr ?? ""));
+    throw sinkError;
+  }
+  const all = stdoutSink ? String(r.stderr ?? "") : typeof r.all === "string" ? r.all : "";
   log?.record(all);
   const exitCode = r.exitCode ?? -1;
   if (!okCodes.includes(exitCode)) {
@@ -105,8 +128,8 @@ export async function run(tool: ToolName, args: readonly string[], options: RunO
   return { stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), exitCode };
 }
 
-function forEachLine(child: ResultPromise, onLine: (line: string) => void): void {
-  for (const stream of [child.stdout, child.stderr]) {
+function forEachLine(child: ResultPromise, onLine: (line: string) => void, stdout = true): void {
+  for (const stream of stdout ? [child.stdout, child.stderr] : [child.stderr]) {
     let rest = "";
     stream?.on("data", (chunk: Buffer) => {
       const lines = (rest + chunk.toString()).split(/\r?\n|\r/);
