@@ -32,6 +32,15 @@ export function notEnoughSpace(dir: string, neededBytes: number, freeBytes: numb
   return new DemocdError(`not enough free space in ${dir} for ${what}: needs about ${mb(neededBytes)} MB, ${mb(freeBytes)} MB free`, { hint: DISK_FULL_HINT });
 }
 
+/**
+ * xorriso's own check before it writes an image, in 2048-byte sectors ("Image size 142520s
+ * exceeds free space on media 20480s"): the exact size, where democd could only estimate it.
+ */
+export function isoSizeShortfall(output: string): { neededBytes: number; freeBytes: number } | undefined {
+  const m = /Image size (\d+)s exceeds free space on media (\d+)s/.exec(output);
+  return m ? { neededBytes: Number(m[1]) * 2048, freeBytes: Number(m[2]) * 2048 } : undefined;
+}
+
 /** Node's own "disk full" while democd writes a file, as the one line a user can act on. */
 export function diskFullError(e: unknown): DemocdError | undefined {
   const err = e as NodeJS.ErrnoException | undefined;

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { execa, type Options, type ResultPromise } from "execa";
 import { DISK_FULL_HINT, diskFullLine } from "./diskspace.ts";
 import { DemocdError } from "./errors.ts";
@@ -44,13 +46,27 @@ export const TOOL_FILES = {
 
 const found = new Map<string, string | undefined>();
 
-/** The tool's path on PATH, or undefined. */
+/**
+ * The tool's path on PATH, or undefined: looked up in-process as `command -v` would (a
+ * shell per tool cost 50-100 ms each on a busy machine, a dozen times per build).
+ */
 export async function whichTool(name: string): Promise<string | undefined> {
-  if (!found.has(name)) {
-    const r = await execa("sh", ["-c", 'command -v "$1"', "sh", name], { reject: false });
-    found.set(name, r.exitCode === 0 ? r.stdout.trim() : undefined);
-  }
+  if (!found.has(name)) found.set(name, searchPath(name, process.env.PATH ?? ""));
   return found.get(name);
+}
+
+/** The first executable regular file called `name` in the PATH's directories. */
+export function searchPath(name: string, pathVar: string): string | undefined {
+  for (const dir of pathVar.split(":")) {
+    const file = path.join(dir || ".", name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return path.isAbsolute(file) ? file : path.resolve(file);
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
 }
 
 export async function requireTool(name: ToolName): Promise<void> {
@@ -73,11 +89,6 @@ export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inp
   onLine?: (line: string) => void;
   /** Accept these exit codes as success. */
   okCodes?: number[];
-  /**
-   * Hand each chunk of the tool's stdout to this (an image written to a pipe) instead of
-   * keeping it; the tool's messages then come from stderr alone. A throw stops the tool.
-   */
-  stdoutSink?: (chunk: Buffer) => void;
 }
 
 export interface RunResult {
@@ -92,30 +103,12 @@ export interface RunResult {
  */
 export async function run(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   await requireTool(tool);
-  const { log, onLine, okCodes = [0], stdoutSink, ...execaOptions } = options;
+  const { log, onLine, okCodes = [0], ...execaOptions } = options;
   log?.command([tool, ...args]);
-  const child = execa(tool, args, {
-    ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, reject: false, all: !stdoutSink, stripFinalNewline: false, buffer: { stdout: !stdoutSink },
-  });
-  let sinkError: unknown;
-  if (stdoutSink) {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (sinkError !== undefined) return;
-      try {
-        stdoutSink(chunk);
-      } catch (e) {
-        sinkError = e;
-        child.kill();
-      }
-    });
-  }
-  if (onLine) forEachLine(child, onLine, !stdoutSink);
+  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, reject: false, all: true, stripFinalNewline: false });
+  if (onLine) forEachLine(child, onLine);
   const r = await child;
-  if (sinkError !== undefined) {
-    log?.record(String(r.stderr ?? ""));
-    throw sinkError;
-  }
-  const all = stdoutSink ? String(r.stderr ?? "") : typeof r.all === "string" ? r.all : "";
+  const all = typeof r.all === "string" ? r.all : "";
   log?.record(all);
   const exitCode = r.exitCode ?? -1;
   if (!okCodes.includes(exitCode)) {
@@ -128,8 +121,8 @@ export async function run(tool: ToolName, args: readonly string[], options: RunO
   return { stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? ""), exitCode };
 }
 
-function forEachLine(child: ResultPromise, onLine: (line: string) => void, stdout = true): void {
-  for (const stream of stdout ? [child.stdout, child.stderr] : [child.stderr]) {
+function forEachLine(child: ResultPromise, onLine: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
     let rest = "";
     stream?.on("data", (chunk: Buffer) => {
       const lines = (rest + chunk.toString()).split(/\r?\n|\r/);

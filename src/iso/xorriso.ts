@@ -16,12 +16,6 @@ export interface MasterArgs {
   replay?: string[];
 }
 
-/**
- * xorriso's name for its stdout (it refuses /dev/ paths without "stdio:"); writing the image
- * there moves its result messages to stderr, so stdout carries the image's bytes alone.
- */
-export const XORRISO_STDOUT = "stdio:/dev/fd/1";
-
 /** Volume ids are at most 32 d-characters. */
 export function volumeId(version: string): string {
   return `DEMOCD_${version}`.toUpperCase().replace(/[^A-Z0-9_]/g, "_").slice(0, 32);

@@ -2,12 +2,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { BuildContext } from "../context.ts";
-import { diskFullLine, freeBytes, notEnoughSpace } from "../diskspace.ts";
+import { isoSizeShortfall, notEnoughSpace } from "../diskspace.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
 import { outputPath } from "../outputs/formats.ts";
-import { XORRISO_STDOUT, volumeId, xorrisoArgs, type Graft, type MasterArgs } from "../iso/xorriso.ts";
+import { volumeId, xorrisoArgs, type Graft, type MasterArgs } from "../iso/xorriso.ts";
 
 /** The trees that make the medium, mapped in place. */
 export function mediumGrafts(ctx: BuildContext): Graft[] {
@@ -36,56 +36,69 @@ export async function masterIso(ctx: BuildContext): Promise<{ bytes: number; sha
 
 /**
  * The one xorriso call, atomically: shared by fresh builds and rebuilds of unpacked media.
- * xorriso writes the image to a pipe and democd hashes each chunk as it writes it to the
- * temporary file, so the sha256 costs no second read of the whole ISO.
+ * The sha256 is computed while xorriso writes, by reading the image behind it: no second
+ * read of the whole ISO afterwards, and no pipe (handing 64 KiB chunks through a pipe cost
+ * more than the re-read on a busy machine).
  */
 export async function writeIso(ctx: BuildContext, m: Omit<MasterArgs, "out" | "epoch">): Promise<{ bytes: number; sha256: string }> {
   const out = outputPath(path.resolve(ctx.config.out), "iso");
   const tmp = `${out}.tmp-${process.pid}`;
-  const args = xorrisoArgs({ ...m, out: XORRISO_STDOUT, epoch: ctx.sourceDateEpoch });
-  const env = { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch) };
-  const hash = crypto.createHash("sha256");
-  let bytes = 0;
-  let fd: number | undefined;
+  const args = xorrisoArgs({ ...m, out: tmp, epoch: ctx.sourceDateEpoch });
+  let written = false;
+  let hashing: Promise<{ sha256: string; bytes: number }> | undefined;
   try {
-    fd = fs.openSync(tmp, "w");
-    const file = fd;
+    fs.writeFileSync(tmp, ""); // xorriso opens it without truncating; the hasher can follow it from the start
+    hashing = hashBehindWriter(tmp, () => written);
     await run("xorriso", args, {
       log: ctx.log,
-      env,
-      stdoutSink: (chunk) => {
-        hash.update(chunk);
-        for (let off = 0; off < chunk.length; ) off += fs.writeSync(file, chunk, off);
-        bytes += chunk.length;
-      },
+      env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch) },
       onLine: (line) => {
         const p = /UPDATE :\s+([\d.]+)% done/.exec(line);
         if (p) ctx.log.progress(`mastering ${path.basename(out)}: ${p[1]}%`);
       },
-    });
+    }).finally(() => (written = true));
+    const fd = fs.openSync(tmp, "r");
     fs.fsyncSync(fd);
     fs.closeSync(fd);
-    fd = undefined;
+    const r = await hashing;
     fs.renameSync(tmp, out);
+    fs.writeFileSync(`${out}.sha256`, `${r.sha256}  ${path.basename(out)}\n`);
+    return r;
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd);
+    written = true;
+    await hashing?.catch(() => undefined);
     fs.rmSync(tmp, { force: true });
-    if (isDiskFull(e)) {
-      // The pipe hides the free space from xorriso: ask it for the image's size instead.
-      const size = await run("xorriso", [...args.slice(0, 2), "-print-size", ...args.slice(2)], { log: ctx.log, env });
-      const sectors = Number(/(\d+)\s*$/.exec(size.stdout.trim())?.[1] ?? NaN);
-      if (sectors) throw notEnoughSpace(path.dirname(out), sectors * 2048, freeBytes(path.dirname(out)), `the ISO ${path.basename(out)}`);
-    }
+    const short = e instanceof DemocdError ? isoSizeShortfall(e.debug ?? "") : undefined;
+    if (short) throw notEnoughSpace(path.dirname(out), short.neededBytes, short.freeBytes, `the ISO ${path.basename(out)}`);
     throw e instanceof DemocdError ? e : new DemocdError(`mastering ${out} failed: ${(e as Error).message}`, { cause: e });
   }
-  const sha = hash.digest("hex");
-  fs.writeFileSync(`${out}.sha256`, `${sha}  ${path.basename(out)}\n`);
-  return { bytes, sha256: sha };
 }
 
-function isDiskFull(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return code === "ENOSPC" || code === "EDQUOT" || (e instanceof DemocdError && diskFullLine(e.debug ?? "") !== undefined);
+/**
+ * Hash a file while another process appends to it, until `done()` and nothing is left to
+ * read. Only valid for a sequential writer: xorriso writes a regular file front to back in
+ * 32 KiB writes and never goes back (measured with strace: one lseek to 0, then writes only),
+ * and the kernel shows a reader no byte before it is written.
+ */
+export async function hashBehindWriter(file: string, done: () => boolean): Promise<{ sha256: string; bytes: number }> {
+  const hash = crypto.createHash("sha256");
+  const fh = await fs.promises.open(file, "r");
+  const buf = Buffer.allocUnsafe(4 << 20);
+  let bytes = 0;
+  try {
+    for (;;) {
+      const finished = done(); // read before the read: once finished, a short read is the end
+      const { bytesRead } = await fh.read(buf, 0, buf.length, bytes);
+      if (bytesRead) {
+        hash.update(buf.subarray(0, bytesRead));
+        bytes += bytesRead;
+      } else if (finished) break;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await fh.close();
+  }
+  return { sha256: hash.digest("hex"), bytes };
 }
 
 /** A file's sha256, read in large blocks (a stream's small chunks cost twice the time on a large image). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkFreeSpace, diskFullError, diskFullLine } from "../../src/diskspace.ts";
+import { checkFreeSpace, diskFullError, diskFullLine, isoSizeShortfall } from "../../src/diskspace.ts";
 import { DemocdError } from "../../src/errors.ts";
 
 describe("running out of disk", () => {
@@ -14,6 +14,11 @@ describe("running out of disk", () => {
     const extracting = "xorriso : FAILURE : Cannot write all bytes to disk filesystem path '/x/big' : No space left on device\nxorriso : SORRY : Restoring failed:  '/big' = '/x/big'";
     expect(diskFullLine(extracting)).toMatch(/No space left on device$/);
     expect(diskFullLine("E: Unable to locate package foo")).toBeUndefined();
+  });
+
+  it("reads the exact image size and free space from xorriso's own check", () => {
+    expect(isoSizeShortfall("xorriso : FAILURE : Image size 142520s exceeds free space on media 20480s")).toEqual({ neededBytes: 291880960, freeBytes: 41943040 });
+    expect(isoSizeShortfall("xorriso : FAILURE : No space left on device")).toBeUndefined();
   });
 
   it("refuses a write that cannot fit, naming the directory and both sizes", () => {
