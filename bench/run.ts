@@ -1,5 +1,7 @@
 // npm run bench [-- --no-boot]: democd measured against what a user would otherwise use, side by
 // side in one run on the same content. Prints a table and writes build/bench.json. Not a test.
+// Keys: the minimal profile's under their historical names, the debian profile's (the ISO users
+// boot) under the same names prefixed "debian_".
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +11,8 @@ import { build, createContext } from "../src/build.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { EntryId } from "../src/config/schema.ts";
 import { GRUB_LIB } from "../src/iso/grub-images.ts";
+import { xorrisoArgs } from "../src/iso/xorriso.ts";
+import { mediumArgs } from "../src/stages/master.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const OUT = path.join(REPO, "build", "bench");
@@ -34,7 +38,7 @@ async function democdBuild(buildDir: string, profileDir: string, out: string, fo
   const total = await seconds(() => build(ctx));
   ctx.log.close();
   const stage = (name: string) => ctx.log.timings.find((t) => t.stage === name)?.seconds ?? 0;
-  return { total, master: stage("master"), disk: stage("stage-disk") + stage("raw") + stage("qcow2") };
+  return { total, master: stage("master"), disk: stage("stage-disk") + stage("raw") + stage("qcow2"), ctx };
 }
 
 function profileCopy(): string {
@@ -81,6 +85,7 @@ async function mastering(profile: Profile, buildDir: string, profileDir: string)
   const warm: { total: number; master: number }[] = [];
   const mkrescue: number[] = [];
   const copy: number[] = [];
+  const floor: number[] = [];
   const iso = path.join(OUT, `${profile}-warm.iso`);
   const trees = [path.join(buildDir, "usr"), path.join(buildDir, "work")];
   // One build first if the trees do not exist yet (the cache then holds this profile's pieces).
@@ -90,7 +95,11 @@ async function mastering(profile: Profile, buildDir: string, profileDir: string)
   for (let i = 0; i < MASTER_RUNS; i++) {
     // Warm: the same cache, one rootpatch file edited before each build.
     fs.writeFileSync(path.join(profileDir, "rootpatch/etc/issue"), `democd bench edit ${i} \\n \\l\n\n`);
-    warm.push(await democdBuild(buildDir, profileDir, iso, "iso", profile));
+    const w = await democdBuild(buildDir, profileDir, iso, "iso", profile);
+    warm.push(w);
+    // xorriso alone with the build's own arguments, writing nowhere: the floor of mastering with xorriso.
+    const args = xorrisoArgs({ ...(await mediumArgs(w.ctx)), out: "stdio:/dev/null", epoch: w.ctx.sourceDateEpoch });
+    floor.push(await seconds(() => execa("xorriso", args, { env: { SOURCE_DATE_EPOCH: String(w.ctx.sourceDateEpoch), TZ: "UTC", LC_ALL: "C" } })));
     // grub-mkrescue: the one-command alternative, mastering the same trees (it adds its own GRUB).
     mkrescue.push(await seconds(() => execa("grub-mkrescue", ["-o", path.join(OUT, "mkrescue.iso"), ...trees])));
     copy.push(await seconds(() => copyInto(inputs, path.join(OUT, "copy.bin"))));
@@ -103,6 +112,9 @@ async function mastering(profile: Profile, buildDir: string, profileDir: string)
     master_vs_grub_mkrescue: +(master / median(mkrescue)).toFixed(2),
     master_vs_copy: +(master / median(copy)).toFixed(2),
     warm_vs_master: +(median(warm.map((w) => w.total)) / master).toFixed(2),
+    xorriso_to_null_s: +median(floor).toFixed(2),
+    xorriso_to_null_vs_grub_mkrescue: +(median(floor) / median(mkrescue)).toFixed(2),
+    xorriso_to_null_vs_copy: +(median(floor) / median(copy)).toFixed(2),
     warm_build_s: +median(warm.map((w) => w.total)).toFixed(2),
     iso_mb: +(fs.statSync(iso).size / 1e6).toFixed(1),
     input_files: inputs.length,
@@ -160,7 +172,9 @@ async function main() {
     console.log(`${k.padEnd(33)} ${v}${goal}`);
   }
   fs.writeFileSync(path.join(REPO, "build", "bench.json"), JSON.stringify(result, null, 2) + "\n");
-  for (const f of ["mkrescue.iso", "copy.bin", "cold.iso", "disk.qcow2", path.basename(debianIso)]) fs.rmSync(path.join(OUT, f), { force: true });
+  for (const f of ["mkrescue.iso", "copy.bin", "cold.iso", "disk.qcow2", path.basename(debianIso)]) {
+    for (const g of [f, `${f}.sha256`]) fs.rmSync(path.join(OUT, g), { force: true });
+  }
 }
 
 await main();

@@ -25,13 +25,18 @@ export function mediumGrafts(ctx: BuildContext): Graft[] {
  * complete, synced image is renamed into place, with its sha256 next to it.
  */
 export async function masterIso(ctx: BuildContext): Promise<{ bytes: number; sha256: string }> {
+  return writeIso(ctx, await mediumArgs(ctx));
+}
+
+/** What the medium's xorriso call masters: the trees and both boot modes (the bench times xorriso alone with them). */
+export async function mediumArgs(ctx: BuildContext): Promise<Omit<MasterArgs, "out" | "epoch">> {
   const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, ctx.log);
-  return writeIso(ctx, {
+  return {
     volid: volumeId(ctx.config.version),
     grafts: mediumGrafts(ctx),
     bios: { eltorito: images.eltorito, mbr: images.mbr },
     efi: { image: images.efiImg },
-  });
+  };
 }
 
 /**
