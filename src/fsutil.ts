@@ -40,6 +40,86 @@ export function linkTree(src: string, dest: string, keep: (rel: string) => boole
 }
 
 /**
+ * Make dest the same tree as src by hard links, reusing what dest already holds: a file
+ * already linked to its source, an identical symlink, a directory stay; anything else is
+ * replaced, and what src lacks is removed, except the `owned` paths (and the directories
+ * leading to them), which another step fills and src's own entries there are skipped. A
+ * warm rebuild then touches what changed instead of deleting and relinking every entry (on
+ * these disks, deleting a 10,000-file tree took longer than mastering it). Without src,
+ * dest is emptied down to the owned paths. `preserve` gives directories and symlinks their
+ * source's owner and mtime too, as `cp -a` would (files are the source's own inodes).
+ */
+export function mirrorTree(src: string | undefined, dest: string, options: { owned?: readonly string[]; preserve?: boolean } = {}): number {
+  const owned = options.owned ?? [];
+  let files = 0;
+  const ownedOrAbove = (rel: string) => owned.some((o) => o === rel || o.startsWith(`${rel}/`));
+  const walk = (s: string | undefined, d: string, rel: string) => {
+    let cur = lstatOrUndefined(d);
+    if (cur && !cur.isDirectory()) {
+      removeTree(d);
+      cur = undefined;
+    }
+    if (!cur) fs.mkdirSync(d, { recursive: rel === "" });
+    const sst = s ? fs.statSync(s) : undefined;
+    const mode = sst ? sst.mode & 0o7777 : 0o755;
+    if (!cur || (cur.mode & 0o7777) !== mode) fs.chmodSync(d, mode);
+    const names = s ? fs.readdirSync(s) : [];
+    const wanted = new Set(names);
+    for (const name of fs.readdirSync(d)) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (owned.includes(r) || wanted.has(name)) continue;
+      if (ownedOrAbove(r)) walk(undefined, path.join(d, name), r);
+      else removeTree(path.join(d, name));
+    }
+    for (const name of names) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (owned.includes(r)) continue;
+      const sp = path.join(s as string, name);
+      const dp = path.join(d, name);
+      const st = fs.lstatSync(sp);
+      const at = lstatOrUndefined(dp);
+      if (st.isDirectory()) walk(sp, dp, r);
+      else if (st.isSymbolicLink()) {
+        const target = fs.readlinkSync(sp);
+        if (at?.isSymbolicLink() && fs.readlinkSync(dp) === target) continue;
+        if (at) removeTree(dp);
+        fs.symlinkSync(target, dp);
+        if (options.preserve) {
+          fs.lchownSync(dp, st.uid, st.gid);
+          fs.lutimesSync(dp, st.atime, st.mtime);
+        }
+      } else {
+        files++;
+        if (at && !at.isDirectory() && at.ino === st.ino && at.dev === st.dev) continue;
+        if (at) removeTree(dp);
+        try {
+          fs.linkSync(sp, dp);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EXDEV" || !st.isFile()) throw e;
+          fs.copyFileSync(sp, dp);
+        }
+      }
+    }
+    // Last: filling a directory changes its mtime. The top directory is dest's own.
+    if (options.preserve && sst && rel !== "") {
+      if (!cur || cur.uid !== sst.uid || cur.gid !== sst.gid) fs.chownSync(d, sst.uid, sst.gid);
+      fs.utimesSync(d, sst.atime, sst.mtime);
+    }
+  };
+  walk(src, dest, "");
+  return files;
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/**
  * Write a file as a new inode, creating its directory: an existing file is unlinked first,
  * so a hard link (to the cache, to a user's unpacked tree) or a symlink is never written through.
  */

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 
@@ -28,17 +30,60 @@ export function mirrorsFromIndexTargets(lines: string): Partial<Mirrors> {
   return found;
 }
 
-export async function hostMirrors(): Promise<Partial<Mirrors>> {
+/** apt's configuration (names, sizes, dates under /etc/apt): the host's mirrors can only change with it. */
+export function aptConfigStamp(etc = "/etc/apt"): string {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = path.join(dir, n);
+      const st = fs.statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) walk(p);
+      else if (st) out.push(`${p}:${st.size}:${st.mtimeMs}`);
+    }
+  };
+  walk(etc);
+  return out.join("\n");
+}
+
+const queryHost = async () => (await run("apt-get", ["indextargets", "--format", "$(REPO_URI) $(RELEASE)"])).stdout;
+
+/**
+ * The host apt's archives. Asking apt costs seconds here, so with a cache directory the
+ * answer is kept in <cache>/host-mirrors.json while apt's configuration is unchanged.
+ */
+export async function hostMirrors(cacheDir?: string, query = queryHost, stamp = cacheDir ? aptConfigStamp() : ""): Promise<Partial<Mirrors>> {
+  const file = cacheDir && stamp ? path.join(cacheDir, "host-mirrors.json") : undefined;
+  if (file) {
+    try {
+      const kept = JSON.parse(fs.readFileSync(file, "utf8"));
+      if (kept.stamp === stamp) return kept.mirrors;
+    } catch {
+      /* first build, or an unreadable cache: ask apt */
+    }
+  }
+  let found: Partial<Mirrors>;
   try {
-    return mirrorsFromIndexTargets((await run("apt-get", ["indextargets", "--format", "$(REPO_URI) $(RELEASE)"])).stdout);
+    found = mirrorsFromIndexTargets(await query());
   } catch {
     return {}; // no usable apt configuration here: the defaults apply
   }
+  if (file) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp-${process.pid}`, JSON.stringify({ stamp, mirrors: found }));
+    fs.renameSync(`${file}.tmp-${process.pid}`, file);
+  }
+  return found;
 }
 
 /** The user's mirrors over the host's over deb.debian.org. */
-export async function resolveMirrors(given: { mirror?: string; securityMirror?: string }): Promise<Mirrors> {
-  const host = given.mirror && given.securityMirror ? {} : await hostMirrors();
+export async function resolveMirrors(given: { mirror?: string; securityMirror?: string }, cacheDir?: string): Promise<Mirrors> {
+  const host = given.mirror && given.securityMirror ? {} : await hostMirrors(cacheDir);
   return {
     main: (given.mirror ?? host.main ?? DEFAULT_MIRRORS.main).replace(/\/+$/, ""),
     security: (given.securityMirror ?? host.security ?? DEFAULT_MIRRORS.security).replace(/\/+$/, ""),

@@ -3,7 +3,7 @@ import path from "node:path";
 import { busyboxApplets, installBusybox } from "../busybox.ts";
 import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
-import { freshDir, linkTree } from "../fsutil.ts";
+import { freshDir, mirrorTree } from "../fsutil.ts";
 import { installGrowTools } from "../grow.ts";
 import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
 import { overlayTree } from "../overlay.ts";
@@ -24,10 +24,18 @@ export function refuseHostKeys(ctx: BuildContext): void {
   }
 }
 
-/** The full module tree, xz-compressed, on the medium (/usr/lib/modules), hard-linked from the cache. */
+/** Where the medium's kernel modules sit in the usr tree: filled by installKernelModules, left alone by the root stage. */
+export function mediumModulesPath(ctx: BuildContext): string {
+  return `lib/modules/${need(ctx.components, "components").kernel.release}`;
+}
+
+/**
+ * The full module tree, xz-compressed, on the medium (/usr/lib/modules), hard-linked from
+ * the cache; a warm rebuild finds the links in place and keeps them.
+ */
 export function installKernelModules(ctx: BuildContext): number {
   const k = need(ctx.components, "components").kernel;
-  return linkTree(k.mediumModulesDir, path.join(ctx.paths.usr, "lib", "modules", k.release));
+  return mirrorTree(k.mediumModulesDir, path.join(ctx.paths.usr, mediumModulesPath(ctx)));
 }
 
 /**

@@ -4,8 +4,8 @@ import { DEBIAN_BASE_PACKAGES, bootstrapRoot, toolstackPackage, type BootstrapSp
 import { resolveMirrors } from "../debian/mirrors.ts";
 import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
-import { run } from "../exec.ts";
-import { freshDir, linkTree, symlink, writeFile } from "../fsutil.ts";
+import { mirrorTree, removeTree, symlink, writeFile } from "../fsutil.ts";
+import { mediumModulesPath } from "./assemble.ts";
 import { installSshAccess } from "../ssh/root.ts";
 import { hashRootPassword, renderProfileTemplates } from "./root.ts";
 
@@ -40,7 +40,7 @@ export async function bootstrapSpec(ctx: BuildContext): Promise<BootstrapSpec> {
   const d = ctx.config.debian;
   return {
     suite: d.suite,
-    mirrors: await resolveMirrors(d),
+    mirrors: await resolveMirrors(d, ctx.paths.cache),
     packages: [...new Set([...DEBIAN_BASE_PACKAGES, toolstackPackage(c.xen.pkg.name, c.xen.pkg.version), ...d.packages])],
     minimize: d.minimize,
     aptProxy: d.aptProxy,
@@ -59,15 +59,16 @@ export async function makeDebianRoot(ctx: BuildContext): Promise<{ reused: boole
   const { dir, reused, key } = await bootstrapRoot(spec, ctx.paths.cache, ctx.log);
   ctx.rootSource = { bootstrap: key, suite: spec.suite, mirrors: spec.mirrors };
 
-  freshDir(root);
-  freshDir(usr);
-  const top = fs.readdirSync(dir).filter((n) => n !== "usr" && n !== "boot").sort();
-  await run("cp", ["-a", "--", ...top.map((n) => path.join(dir, n)), root], { log: ctx.log });
+  // Hard links into the cache as `cp -a` would copy (owners, modes, dates), kept from the last
+  // build where they still match; every file democd changes is written as a new inode.
+  mirrorTree(dir, root, { owned: ["usr", "boot"], preserve: true });
+  removeTree(path.join(root, "usr"));
   fs.mkdirSync(path.join(root, "usr"));
   // sysvinit 3.06 complains on the console without it.
   fs.mkdirSync(path.join(root, "etc", "inittab.d"), { recursive: true });
   symlink("usr/boot", path.join(root, "boot"));
-  linkTree(path.join(dir, "usr"), usr);
+  // Hard links into the cache, kept from the last build where they still match (the kernel modules are the assemble stage's).
+  mirrorTree(path.join(dir, "usr"), usr, { owned: [mediumModulesPath(ctx)] });
 
   ctx.rootPasswordHash = await hashRootPassword(ctx);
   const shadow = path.join(root, "etc", "shadow");

@@ -3,7 +3,8 @@ import path from "node:path";
 import { busyboxApplets, installBusybox } from "../busybox.ts";
 import { INSTALL_KIT } from "../disk/install-kit.ts";
 import { need, sha256, type BuildContext } from "../context.ts";
-import { freshDir, symlink } from "../fsutil.ts";
+import { freshDir, mirrorTree, symlink } from "../fsutil.ts";
+import { mediumModulesPath } from "./assemble.ts";
 import { overlayTree } from "../overlay.ts";
 import { DEMO_ROOT_PASSWORD, hashPassword, saltFrom } from "../password.ts";
 import { renderText } from "../render/ejs.ts";
@@ -74,7 +75,8 @@ export async function makeMinimalRoot(ctx: BuildContext): Promise<void> {
   const { root, usr } = ctx.paths;
   const c = need(ctx.components, "components");
   freshDir(root);
-  freshDir(usr);
+  // Emptied but for the kernel modules, which the assemble stage mirrors in place.
+  mirrorTree(undefined, usr, { owned: [mediumModulesPath(ctx)] });
   ctx.rootPasswordHash = await hashRootPassword(ctx);
 
   const applets = await busyboxApplets(c.busybox.binary, ctx.log);
