@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { fileSha256 } from "../../src/stages/master.ts";
 import { democd, scratch } from "../helpers/cli.ts";
 import { REPO } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
@@ -27,6 +28,9 @@ describe("incremental rebuilds", () => {
     expect(secondLog).not.toMatch(/^\$ apt-cache /m); // resolutions reused while apt's lists are unchanged
     expect(secondLog).not.toMatch(/^\$ (apt-get|dpkg-deb|depmod|grub-mkimage (?!--version)|mformat)/m); // packages and GRUB images reused
     expect(second.stderr).toMatch(/stage times: fetch .* master .*total/);
+    // The sha256 is taken while xorriso writes (reading behind it): it must be the finished file's.
+    const iso = path.join(dir, "x.iso");
+    expect(fs.readFileSync(`${iso}.sha256`, "utf8")).toBe(`${await fileSha256(iso)}  x.iso\n`);
     const x = path.join(dir, "root.tar.gz");
     await execa("xorriso", ["-osirrox", "on", "-indev", path.join(dir, "x.iso"), "-extract", "/democd/root.tar.gz", x]);
     expect((await execa("tar", ["-xOzf", x, "./etc/issue"])).stdout).toBe("edited issue");
