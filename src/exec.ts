@@ -14,6 +14,8 @@ export const TOOLS = {
   "dpkg-deb": { pkg: "dpkg", why: "unpack .deb files without installing them" },
   depmod: { pkg: "kmod", why: "generate modules.dep for the kernel" },
   mmdebstrap: { pkg: "mmdebstrap", why: "bootstrap the debian profile's root from Debian's archive" },
+  newuidmap: { pkg: "uidmap", why: "mmdebstrap's user namespace, for a debian-profile build as an ordinary user" },
+  newgidmap: { pkg: "uidmap", why: "mmdebstrap's user namespace, for a debian-profile build as an ordinary user" },
   tar: { pkg: "tar", why: "list archives (checks and tests)" },
   xz: { pkg: "xz-utils", why: "xz-compressed initrds and kernel modules" },
   zstd: { pkg: "zstd", why: "zstd-compressed initrds" },
