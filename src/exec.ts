@@ -75,6 +75,8 @@ export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inp
   onLine?: (line: string) => void;
   /** Accept these exit codes as success. */
   okCodes?: number[];
+  /** The tool sees only `env` (and the pinned TZ and locale), none of the caller's environment. */
+  cleanEnv?: boolean;
 }
 
 export interface RunResult {
@@ -89,9 +91,9 @@ export interface RunResult {
  */
 export async function run(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   await requireTool(tool);
-  const { log, onLine, okCodes = [0], ...execaOptions } = options;
+  const { log, onLine, okCodes = [0], cleanEnv = false, ...execaOptions } = options;
   log?.command([tool, ...args]);
-  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, reject: false, all: true, stripFinalNewline: false });
+  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, extendEnv: !cleanEnv, reject: false, all: true, stripFinalNewline: false });
   if (onLine) forEachLine(child, onLine);
   const r = await child;
   const all = typeof r.all === "string" ? r.all : "";

@@ -77,6 +77,21 @@ export function modeArgs(mode: BootstrapMode): string[] {
   return [`--mode=${mode}`, "--format=tar"];
 }
 
+/**
+ * mmdebstrap hands its environment on to the maintainer scripts in the chroot, where it can
+ * change the root: with PYTHONDONTWRITEBYTECODE=1 in the caller's environment python3's own
+ * .pyc files came out in another format (measured). So it gets a fixed one, plus where to put
+ * its temporary files and how to reach the mirror, which do not change the result.
+ */
+export function bootstrapEnv(callerEnv: NodeJS.ProcessEnv, epoch: number): Record<string, string> {
+  const env: Record<string, string> = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", SOURCE_DATE_EPOCH: String(epoch) };
+  for (const k of ["TMPDIR", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]) {
+    const v = callerEnv[k];
+    if (v) env[k] = v;
+  }
+  return env;
+}
+
 /** The cache key: the same inputs give the same root. */
 export function bootstrapKey(spec: BootstrapSpec, mmdebstrapVersion: string): string {
   return sha256(JSON.stringify({ args: bootstrapArgs(spec), sources: sourceLines(spec.mirrors, spec.suite), mmdebstrapVersion, epoch: spec.sourceDateEpoch })).slice(0, 24);
@@ -136,7 +151,8 @@ export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: 
   try {
     await run("mmdebstrap", args, {
       log,
-      env: { SOURCE_DATE_EPOCH: String(spec.sourceDateEpoch) },
+      env: bootstrapEnv(process.env, spec.sourceDateEpoch),
+      cleanEnv: true,
       onLine: (line) => {
         if (/^I: /.test(line)) log.progress(`bootstrap: ${line.slice(3)}`);
       },

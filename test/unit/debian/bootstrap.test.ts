@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapArgs, bootstrapKey, explainBootstrapFailure, modeArgs, toolstackPackage, type BootstrapSpec } from "../../../src/debian/bootstrap.ts";
+import { bootstrapArgs, bootstrapEnv, bootstrapKey, explainBootstrapFailure, modeArgs, toolstackPackage, type BootstrapSpec } from "../../../src/debian/bootstrap.ts";
 import { mirrorsFromIndexTargets, sourceLines } from "../../../src/debian/mirrors.ts";
 
 const spec: BootstrapSpec = {
@@ -32,6 +32,11 @@ describe("the bootstrap's arguments", () => {
     expect(modeArgs("unshare")).toEqual(["--mode=unshare", "--format=tar"]);
     // The mode is not among the key's inputs: both give the same tarball, and the key is on the medium.
     expect(bootstrapArgs(spec).some((a) => a.startsWith("--mode") || a.startsWith("--format"))).toBe(false);
+  });
+
+  it("runs mmdebstrap in a fixed environment: the caller's does not reach the chroot's maintainer scripts", () => {
+    const env = bootstrapEnv({ PYTHONDONTWRITEBYTECODE: "1", PATH: "/home/a/bin:/usr/bin", HOME: "/home/a", LANG: "de_DE.UTF-8", TMPDIR: "/var/tmp/a", http_proxy: "http://p:3128" }, 1700000000);
+    expect(env).toEqual({ PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", SOURCE_DATE_EPOCH: "1700000000", TMPDIR: "/var/tmp/a", http_proxy: "http://p:3128" });
   });
 
   it("reads the suite, its updates and its security suite", () => {
