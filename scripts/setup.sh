@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Keep in step with TOOLS/TOOL_FILES in src/exec.ts (test/unit/setup.test.ts checks).
 APT_PACKAGES=(
   apt coreutils util-linux dpkg kmod tar gzip xz-utils zstd lz4 openssl cpio
-  mmdebstrap debian-archive-keyring
+  mmdebstrap debian-archive-keyring uidmap
   xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
   qemu-system-x86 qemu-utils ovmf fdisk e2fsprogs
   shellcheck python3 ipxe openssh-client

@@ -9,6 +9,8 @@ import { fetchComponents } from "./stages/fetch.ts";
 import { masterIso, writeIso } from "./stages/master.ts";
 import { assembleUnpacked, copyUnpackedRoot, packUnpacked, unpackedIsoArgs } from "./sources/unpacked.ts";
 import { DemocdError } from "./errors.ts";
+import { bootstrapMode } from "./debian/bootstrap.ts";
+import { checkRootless } from "./debian/rootless.ts";
 import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
 import { renderBootFiles } from "./stages/render.ts";
 import { makeMinimalRoot } from "./stages/root.ts";
@@ -48,6 +50,8 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
   const { log } = ctx;
   const from = ctx.unpacked;
   await checkWritersServe(ctx);
+  // Told before fetching anything: what an ordinary user's bootstrap needs from the host.
+  if (!from && ctx.config.profile === "debian" && bootstrapMode() === "unshare") await checkRootless();
   if (!from) {
     ctx.components = await log.stage("fetch", async () => {
       await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");

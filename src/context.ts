@@ -60,7 +60,10 @@ export interface BuildContext {
   unpacked?: UnpackedSource;
   /** Kernel release and Xen version the menus name: from the fetched packages or the unpacked medium's manifest. */
   bootVersions?: { kernel: string; xen: string };
-  /** Owners and device nodes of the root tree that an unprivileged unpack could not apply (build --from). */
+  /**
+   * Owners and device nodes of the root tree that an unprivileged unpack could not apply (build
+   * --from, a rootless bootstrap), by path in the installed system (usr/... for /usr).
+   */
   rootRecord?: TreeRecord;
   /** Set by assemble: the xenguest images on the medium (usr/share/guests). */
   guests?: { name: string; sha256: string }[];

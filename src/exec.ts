@@ -16,6 +16,8 @@ export const TOOLS = {
   "dpkg-deb": { pkg: "dpkg", why: "unpack .deb files without installing them" },
   depmod: { pkg: "kmod", why: "generate modules.dep for the kernel" },
   mmdebstrap: { pkg: "mmdebstrap", why: "bootstrap the debian profile's root from Debian's archive" },
+  newuidmap: { pkg: "uidmap", why: "mmdebstrap's user namespace, for a debian-profile build as an ordinary user" },
+  newgidmap: { pkg: "uidmap", why: "mmdebstrap's user namespace, for a debian-profile build as an ordinary user" },
   tar: { pkg: "tar", why: "list archives (checks and tests)" },
   xz: { pkg: "xz-utils", why: "xz-compressed initrds and kernel modules" },
   zstd: { pkg: "zstd", why: "zstd-compressed initrds" },
@@ -89,6 +91,8 @@ export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inp
   onLine?: (line: string) => void;
   /** Accept these exit codes as success. */
   okCodes?: number[];
+  /** The tool sees only `env` (and the pinned TZ and locale), none of the caller's environment. */
+  cleanEnv?: boolean;
 }
 
 export interface RunResult {
@@ -103,9 +107,9 @@ export interface RunResult {
  */
 export async function run(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   await requireTool(tool);
-  const { log, onLine, okCodes = [0], ...execaOptions } = options;
+  const { log, onLine, okCodes = [0], cleanEnv = false, ...execaOptions } = options;
   log?.command([tool, ...args]);
-  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, reject: false, all: true, stripFinalNewline: false });
+  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, extendEnv: !cleanEnv, reject: false, all: true, stripFinalNewline: false });
   if (onLine) forEachLine(child, onLine);
   const r = await child;
   const all = typeof r.all === "string" ? r.all : "";

@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { isRoot } from "../archive/devices.ts";
+import { createDevices, isRoot } from "../archive/devices.ts";
+import { SafeTree, type TreeRecord } from "../archive/safe-tree.ts";
+import { untarInto } from "../archive/untar.ts";
 import { sha256 } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { lastMeaningfulLine, run } from "../exec.ts";
@@ -46,13 +48,49 @@ const MINIMIZE_DPKG_OPTS = [
   "path-exclude=/usr/share/lintian/*",
 ];
 
-/** mmdebstrap's arguments, minus the target directory and the proxy (which do not change the result). */
+/**
+ * mmdebstrap's arguments that decide the root: not the mode, the target or the proxy
+ * (which do not change the result), so root and rootless builds share one key.
+ */
 export function bootstrapArgs(spec: BootstrapSpec): string[] {
-  const args = ["--variant=apt", "--mode=root", "--format=directory", `--include=${[...spec.packages].sort().join(",")}`];
+  const args = ["--variant=apt", `--include=${[...spec.packages].sort().join(",")}`];
   if (spec.minimize) args.push(...MINIMIZE_DPKG_OPTS.map((o) => `--dpkgopt=${o}`));
   // Without the lists a minimized root cannot `apt-get install` until `apt-get update`: as on any minimized image.
   if (!spec.minimize) args.push("--skip=cleanup/apt/lists");
   return args;
+}
+
+/**
+ * root as root; as anyone else unshare: root inside a user namespace on the user's subordinate
+ * ids (newuidmap), where maintainer scripts run in a real chroot. fakechroot mode gave the same
+ * bytes but was slower (222 s against 179 s here) and cannot bootstrap a suite whose libc differs
+ * from the host's.
+ */
+export type BootstrapMode = "root" | "unshare";
+export const bootstrapMode = (): BootstrapMode => (isRoot() ? "root" : "unshare");
+
+/**
+ * Always a tarball: mmdebstrap writes it bit for bit the same in both modes (owners as inside
+ * the chroot, device nodes, dates clamped to SOURCE_DATE_EPOCH), where a root-mode directory
+ * would differ from it (/dev's date). democd unpacks it like any archive.
+ */
+export function modeArgs(mode: BootstrapMode): string[] {
+  return [`--mode=${mode}`, "--format=tar"];
+}
+
+/**
+ * mmdebstrap hands its environment on to the maintainer scripts in the chroot, where it can
+ * change the root: with PYTHONDONTWRITEBYTECODE=1 in the caller's environment python3's own
+ * .pyc files came out in another format (measured). So it gets a fixed one, plus where to put
+ * its temporary files and how to reach the mirror, which do not change the result.
+ */
+export function bootstrapEnv(callerEnv: NodeJS.ProcessEnv, epoch: number): Record<string, string> {
+  const env: Record<string, string> = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", SOURCE_DATE_EPOCH: String(epoch) };
+  for (const k of ["TMPDIR", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]) {
+    const v = callerEnv[k];
+    if (v) env[k] = v;
+  }
+  return env;
 }
 
 /** The cache key: the same inputs give the same root. */
@@ -69,6 +107,8 @@ export function explainBootstrapFailure(output: string, spec: Pick<BootstrapSpec
   if (m) return { message: `${m[2]} ${m[1]} is not in ${where} (or its -updates/-security suites)`, hint: "the Xen toolstack must match the hypervisor: choose --xen-version the mirror has" };
   m = /The repository '(\S+) (\S+) Release' does not have a Release file/.exec(output);
   if (m) return { message: `mirror ${m[1]} has no suite ${m[2]}`, hint: "check --suite, --mirror and --security-mirror" };
+  m = /^E: .*(?:unshare|newuidmap|newgidmap|subuid|subgid|user namespace).*$/m.exec(output) ?? /^newuidmap: .*$/m.exec(output);
+  if (m) return { message: `mmdebstrap could not bootstrap in a user namespace: ${m[0].replace(/^E: /, "")}`, hint: "./make.ts doctor checks what a rootless build needs; or build as root" };
   m = /(?:Could not resolve|Failed to fetch|Could not connect to|Unable to connect to)[^\n]*/.exec(output);
   if (m) return { message: `the mirror is unreachable: ${m[0].trim()}`, hint: "check --mirror/--security-mirror and the network, or set --apt-proxy" };
   return { message: `mmdebstrap failed: ${lastMeaningfulLine(output) || "no output"}`, hint: `the full output is in the build log` };
@@ -78,30 +118,42 @@ async function mmdebstrapVersion(): Promise<string> {
   return (await run("mmdebstrap", ["--version"])).stdout.trim();
 }
 
+/** A cached bootstrap: the unpacked tree, and what it could not hold (owners and devices, when unpacked rootless). */
+export interface Bootstrap {
+  /** The unpacked root. */
+  dir: string;
+  record: TreeRecord;
+  reused: boolean;
+  key: string;
+}
+
 /**
  * The root, bootstrapped from Debian's archive into the cache under a key of its inputs.
- * It is built under a temporary name and renamed when complete: a failed or interrupted
- * bootstrap never leaves a tree that a later build would take for a finished one.
+ * Unpacked as root it holds its owners and devices; as a user they are recorded beside it:
+ * the two cannot share an entry (a user cannot read root's /etc/shadow), so each mode has its
+ * own, from the same bytes. It is built under a temporary name and renamed when complete: a
+ * failed or interrupted bootstrap never leaves a tree that a later build would take for a finished one.
  */
-export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: Logger): Promise<{ dir: string; reused: boolean; key: string }> {
-  if (!isRoot()) {
-    throw new DemocdError("the debian profile bootstraps its root with mmdebstrap, which needs root here", { hint: "run the build as root, or use --profile minimal" });
-  }
+export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: Logger): Promise<Bootstrap> {
+  const mode = bootstrapMode();
   const version = await mmdebstrapVersion();
   const key = bootstrapKey(spec, version);
-  const dir = path.join(cacheDir, "bootstrap", key);
-  if (fs.existsSync(dir)) return { dir, reused: true, key };
+  const entry = path.join(cacheDir, "bootstrap", `${key}.${mode}`);
+  const cached = (reused: boolean): Bootstrap => ({ dir: path.join(entry, "tree"), record: JSON.parse(fs.readFileSync(path.join(entry, "record.json"), "utf8")) as TreeRecord, reused, key });
+  if (fs.existsSync(entry)) return cached(true);
   if (!spec.aptProxy) await checkMirrors(spec.mirrors, spec.suite);
-  const tmp = `${dir}.tmp-${process.pid}`;
+  const tmp = `${entry}.tmp-${process.pid}`;
   removeTree(tmp);
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const args = bootstrapArgs(spec);
+  fs.mkdirSync(tmp, { recursive: true });
+  const tarball = path.join(tmp, "bootstrap.tar");
+  const args = [...modeArgs(mode), ...bootstrapArgs(spec)];
   if (spec.aptProxy) args.push(`--aptopt=Acquire::http::Proxy "${spec.aptProxy}"`, `--aptopt=Acquire::https::Proxy "${spec.aptProxy}"`);
-  args.push(spec.suite, tmp, ...sourceLines(spec.mirrors, spec.suite));
+  args.push(spec.suite, tarball, ...sourceLines(spec.mirrors, spec.suite));
   try {
     await run("mmdebstrap", args, {
       log,
-      env: { SOURCE_DATE_EPOCH: String(spec.sourceDateEpoch) },
+      env: bootstrapEnv(process.env, spec.sourceDateEpoch),
+      cleanEnv: true,
       onLine: (line) => {
         if (/^I: /.test(line)) log.progress(`bootstrap: ${line.slice(3)}`);
       },
@@ -112,6 +164,18 @@ export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: 
     const { message, hint } = explainBootstrapFailure(output, spec);
     throw new DemocdError(message, { hint, debug: output });
   }
-  fs.renameSync(tmp, dir);
-  return { dir, reused: false, key };
+  try {
+    log.progress("bootstrap: unpacking");
+    const tree = new SafeTree(path.join(tmp, "tree"), { privileged: isRoot() });
+    await untarInto(tarball, tree);
+    if (tree.refused.length) throw new DemocdError(`mmdebstrap's tarball has members democd cannot unpack: ${tree.refused.slice(0, 3).join("; ")}`, { debug: tree.refused.join("\n") });
+    await createDevices(tree, log);
+    fs.writeFileSync(path.join(tmp, "record.json"), JSON.stringify(tree.record) + "\n");
+    fs.rmSync(tarball);
+  } catch (e) {
+    removeTree(tmp);
+    throw e;
+  }
+  fs.renameSync(tmp, entry);
+  return cached(false);
 }

@@ -79,9 +79,13 @@ export function fixupScript(inodes: readonly TreeInode[], epoch: number, record?
   for (const i of inodes) set(debugfsPath(i.rel), i.uid, i.gid, i.mtime);
   // lost+found is made by mkfs itself.
   set(debugfsPath("lost+found"), 0, 0, epoch);
-  for (const d of record?.devices ?? []) {
+  // By name: the inode numbers they get must not depend on how the list was gathered.
+  for (const d of [...(record?.devices ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = debugfsPath(d.name);
-    lines.push(d.type === "fifo" ? `mknod ${p} p` : `mknod ${p} ${d.type === "char" ? "c" : "b"} ${d.rdevMajor} ${d.rdevMinor}`);
+    // debugfs's mknod takes a name in the current directory, not a path.
+    const base = `"${path.posix.basename(d.name).replace(/"/g, '""')}"`;
+    lines.push(`cd ${debugfsPath(path.posix.dirname(d.name).replace(/^\.$/, ""))}`);
+    lines.push(d.type === "fifo" ? `mknod ${base} p` : `mknod ${base} ${d.type === "char" ? "c" : "b"} ${d.rdevMajor} ${d.rdevMinor}`, `cd "/"`);
     const typeBits = d.type === "fifo" ? 0o010000 : d.type === "char" ? 0o020000 : 0o060000;
     lines.push(`sif ${p} mode 0${(typeBits | (d.perm & 0o7777)).toString(8)}`);
     set(p, d.uid, d.gid, epoch);

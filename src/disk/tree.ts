@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import { splitDev } from "../archive/cpio.ts";
+import { isRoot } from "../archive/devices.ts";
 import type { TreeRecord } from "../archive/safe-tree.ts";
 import { writeFile } from "../fsutil.ts";
 
@@ -9,26 +11,28 @@ import { writeFile } from "../fsutil.ts";
  */
 export function linkOrCopyTree(src: string, dest: string, devices: TreeRecord["devices"] = [], rel = ""): TreeRecord["devices"] {
   fs.mkdirSync(dest, { recursive: true });
-  fs.chmodSync(dest, fs.statSync(src).mode & 0o7777);
+  const top = fs.statSync(src);
+  // A root build's owners are read off this tree (a hard-linked file keeps its own; a new
+  // directory or link must be given it). A user's come from the record instead.
+  if (isRoot()) fs.chownSync(dest, top.uid, top.gid);
+  fs.chmodSync(dest, top.mode & 0o7777);
   for (const name of fs.readdirSync(src)) {
     const s = path.join(src, name);
     const d = path.join(dest, name);
     const r = rel ? `${rel}/${name}` : name;
     const st = fs.lstatSync(s);
     if (st.isDirectory()) linkOrCopyTree(s, d, devices, r);
-    else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(s), d);
-    else if (st.isFile()) linkOrCopy(s, d);
+    else if (st.isSymbolicLink()) {
+      fs.symlinkSync(fs.readlinkSync(s), d);
+      if (isRoot()) fs.lchownSync(d, st.uid, st.gid);
+    } else if (st.isFile()) linkOrCopy(s, d);
     else if (st.isCharacterDevice() || st.isBlockDevice() || st.isFIFO()) {
-      // A device node (a root build's /dev): a hard link is the node itself; where none can be
-      // made, the image gets it from debugfs instead.
-      try {
-        fs.linkSync(s, d);
-      } catch {
-        devices.push({
-          name: r, type: st.isFIFO() ? "fifo" : st.isCharacterDevice() ? "char" : "block", perm: st.mode & 0o7777,
-          uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), rdevMajor: Number((BigInt(st.rdev) >> 8n) & 0xfffn), rdevMinor: st.rdev & 0xff,
-        });
-      }
+      // A device node (a root build's /dev) is never staged: debugfs makes it after mkfs, as it
+      // makes a rootless build's recorded ones, so both get the same inode numbers.
+      devices.push({
+        name: r, type: st.isFIFO() ? "fifo" : st.isCharacterDevice() ? "char" : "block", perm: st.mode & 0o7777,
+        uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), ...splitDev(st.rdev),
+      });
     }
     // Sockets are not kept (as in root.tar.gz).
   }
@@ -77,7 +81,7 @@ export interface InstalledTreeSources {
   rootUuid: string;
 }
 
-/** Stage the tree; returns the device nodes that could not be linked (for debugfs to make). */
+/** Stage the tree; returns its device nodes (for debugfs to make). */
 export function stageInstalledTree(dest: string, s: InstalledTreeSources): TreeRecord["devices"] {
   const devices = linkOrCopyTree(s.root, dest);
   fs.rmSync(path.join(dest, "usr"), { recursive: true, force: true });

@@ -19,7 +19,7 @@ export const INITRD_DEVICES: CpioEntry[] = [
 /** /democd/root.tar.gz: the mutable root, reproducible (sorted, clamped mtimes). */
 export async function packRoot(ctx: BuildContext): Promise<number> {
   const out = path.join(ctx.paths.democd, "root.tar.gz");
-  return packTree(ctx.paths.root, out, { mtime: ctx.sourceDateEpoch, ownersFromDisk: isRoot() });
+  return packTree(ctx.paths.root, out, { mtime: ctx.sourceDateEpoch, ownersFromDisk: isRoot(), record: ctx.rootRecord });
 }
 
 /**

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { TreeRecord } from "../archive/safe-tree.ts";
 import { DEBIAN_BASE_PACKAGES, bootstrapRoot, toolstackPackage, type BootstrapSpec } from "../debian/bootstrap.ts";
 import { resolveMirrors } from "../debian/mirrors.ts";
 import { need, type BuildContext } from "../context.ts";
@@ -35,6 +36,12 @@ export function installedPackages(status: string): string[] {
   return out.sort();
 }
 
+/** /boot is not taken from the bootstrap (the root links it to the medium's). */
+export function withoutBoot(record: TreeRecord): TreeRecord {
+  const keep = (name: string) => name !== "boot" && !name.startsWith("boot/");
+  return { owners: Object.fromEntries(Object.entries(record.owners).filter(([n]) => keep(n))), devices: record.devices.filter((d) => keep(d.name)) };
+}
+
 export async function bootstrapSpec(ctx: BuildContext): Promise<BootstrapSpec> {
   const c = need(ctx.components, "components");
   const d = ctx.config.debian;
@@ -56,8 +63,11 @@ export async function bootstrapSpec(ctx: BuildContext): Promise<BootstrapSpec> {
 export async function makeDebianRoot(ctx: BuildContext): Promise<{ reused: boolean }> {
   const { root, usr } = ctx.paths;
   const spec = await bootstrapSpec(ctx);
-  const { dir, reused, key } = await bootstrapRoot(spec, ctx.paths.cache, ctx.log);
+  const { dir, record, reused, key } = await bootstrapRoot(spec, ctx.paths.cache, ctx.log);
   ctx.rootSource = { bootstrap: key, suite: spec.suite, mirrors: spec.mirrors };
+  // A rootless bootstrap's owners and devices, for root.tar.gz and the disk images (/usr's
+  // too: a disk holds it as it is; on the ISO Rock Ridge makes every owner 0).
+  ctx.rootRecord = withoutBoot(record);
 
   // Hard links into the cache as `cp -a` would copy (owners, modes, dates), kept from the last
   // build where they still match; every file democd changes is written as a new inode.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapArgs, bootstrapKey, explainBootstrapFailure, toolstackPackage, type BootstrapSpec } from "../../../src/debian/bootstrap.ts";
+import { bootstrapArgs, bootstrapEnv, bootstrapKey, explainBootstrapFailure, modeArgs, toolstackPackage, type BootstrapSpec } from "../../../src/debian/bootstrap.ts";
 import { mirrorsFromIndexTargets, sourceLines } from "../../../src/debian/mirrors.ts";
 
 const spec: BootstrapSpec = {
@@ -11,11 +11,9 @@ const spec: BootstrapSpec = {
 };
 
 describe("the bootstrap's arguments", () => {
-  it("installs the packages, sorted, into a root-mode directory, minimized as asked", () => {
+  it("installs the packages, sorted, minimized as asked", () => {
     expect(bootstrapArgs(spec)).toEqual([
       "--variant=apt",
-      "--mode=root",
-      "--format=directory",
       "--include=busybox,kmod,xen-utils-4.17=4.17.7-1",
       "--dpkgopt=path-exclude=/usr/share/man/*",
       "--dpkgopt=path-exclude=/usr/share/info/*",
@@ -27,6 +25,18 @@ describe("the bootstrap's arguments", () => {
     const full = bootstrapArgs({ ...spec, minimize: false });
     expect(full.some((a) => a.startsWith("--dpkgopt"))).toBe(false);
     expect(full).toContain("--skip=cleanup/apt/lists");
+  });
+
+  it("writes a tarball in root mode as root and in unshare mode otherwise, under one key", () => {
+    expect(modeArgs("root")).toEqual(["--mode=root", "--format=tar"]);
+    expect(modeArgs("unshare")).toEqual(["--mode=unshare", "--format=tar"]);
+    // The mode is not among the key's inputs: both give the same tarball, and the key is on the medium.
+    expect(bootstrapArgs(spec).some((a) => a.startsWith("--mode") || a.startsWith("--format"))).toBe(false);
+  });
+
+  it("runs mmdebstrap in a fixed environment: the caller's does not reach the chroot's maintainer scripts", () => {
+    const env = bootstrapEnv({ PYTHONDONTWRITEBYTECODE: "1", PATH: "/home/a/bin:/usr/bin", HOME: "/home/a", LANG: "de_DE.UTF-8", TMPDIR: "/var/tmp/a", http_proxy: "http://p:3128" }, 1700000000);
+    expect(env).toEqual({ PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", SOURCE_DATE_EPOCH: "1700000000", TMPDIR: "/var/tmp/a", http_proxy: "http://p:3128" });
   });
 
   it("reads the suite, its updates and its security suite", () => {
@@ -93,6 +103,13 @@ describe("a failed bootstrap", () => {
 
   it("names an unreachable mirror", () => {
     expect(explain("Err:1 http://mirror.invalid/debian bookworm InRelease\n  Could not resolve 'mirror.invalid'\nE: apt-get update failed")).toMatch(/^the mirror is unreachable: .*mirror\.invalid/);
+  });
+
+  it("sends a user namespace mmdebstrap could not enter to doctor", () => {
+    const r = explainBootstrapFailure("I: chroot architecture amd64 is equal to the host's architecture\nE: unshare syscall failed: Operation not permitted\nE: failed to unshare the user namespace\n", spec);
+    expect(r.message).toBe("mmdebstrap could not bootstrap in a user namespace: unshare syscall failed: Operation not permitted");
+    expect(r.hint).toMatch(/make\.ts doctor/);
+    expect(explain("newuidmap: write to uid_map failed: Operation not permitted\nE: newuidmap 300000 0 300000 65536 failed")).toMatch(/^mmdebstrap could not bootstrap in a user namespace: newuidmap/);
   });
 
   it("falls back to the last error line", () => {

@@ -25,7 +25,7 @@ describe("ext4 from a directory", () => {
     const script = fixupScript(inodes, 1000, { owners: {}, devices: [{ name: "dev/console", type: "char", perm: 0o600, uid: 0, gid: 5, mtime: 5, rdevMajor: 5, rdevMinor: 1 }] });
     expect(script).toContain('sif "/etc/motd" uid 7\nsif "/etc/motd" gid 8\nsif "/etc/motd" atime @1000\n');
     expect(script).toContain('sif "/lost+found" crtime @1000');
-    expect(script).toContain('mknod "/dev/console" c 5 1\nsif "/dev/console" mode 020600\nsif "/dev/console" uid 0\nsif "/dev/console" gid 5');
+    expect(script).toContain('cd "/dev"\nmknod "console" c 5 1\ncd "/"\nsif "/dev/console" mode 020600\nsif "/dev/console" uid 0\nsif "/dev/console" gid 5');
     expect(script).toContain('sif "/dev/console" mtime @1000');
   });
 });
