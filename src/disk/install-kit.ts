@@ -6,7 +6,7 @@ import { renderFile } from "../render/ejs.ts";
 import { grubVars } from "../render/grub.ts";
 import { mbrBootCode, placedCoreImage } from "./bios-boot.ts";
 import { installerGrubImages } from "./grub.ts";
-import { ESP_LABEL, ROOT_LABEL, SECTOR, diskBytesFor, diskLayout, installerSfdiskScript, partition, rootBytesNeeded, MiB, ROOT_OFFSET } from "./layout.ts";
+import { ESP_LABEL, ROOT_LABEL, SECTOR, diskBytesFor, installerLayout, installerSfdiskScript, partition, rootBytesNeeded } from "./layout.ts";
 import { fstab, treeBlockBytes } from "./tree.ts";
 
 /** Where democd-install finds its kit, under the medium (mounted on /usr in the live system). */
@@ -16,7 +16,7 @@ export const ROOT_UUID_PLACEHOLDER = "@ROOT_UUID@";
 
 /** Shell variables for democd-install, from the one layout definition the disk images use. */
 export function installerLayoutEnv(minBytes: number): string {
-  const layout = diskLayout(ROOT_OFFSET + 64 * MiB, "installer");
+  const layout = installerLayout();
   const p = (n: "bios" | "esp" | "root") => partition(layout, n);
   const vars: Record<string, string | number> = {
     BIOS_PART: p("bios").number, ESP_PART: p("esp").number, ESP_SECTORS: p("esp").size / SECTOR, ROOT_PART: p("root").number,
@@ -34,7 +34,7 @@ export async function writeInstallKit(ctx: BuildContext): Promise<{ minBytes: nu
   const v = need(ctx.bootVersions, "bootVersions");
   const dir = path.join(ctx.paths.usr, INSTALL_KIT);
   freshDir(dir);
-  const layout = diskLayout(ROOT_OFFSET + 64 * MiB, "installer");
+  const layout = installerLayout();
   const bios = partition(layout, "bios");
   const grub = await installerGrubImages(ctx.paths.cache, partition(layout, "root").number, ctx.log);
   writeFile(path.join(dir, "mbr.bin"), mbrBootCode(grub.boot, bios.offset / SECTOR));

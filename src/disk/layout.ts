@@ -90,12 +90,17 @@ export function sfdiskScript(layout: DiskLayout): string {
   return lines.join("\n") + "\n";
 }
 
+/** The layout on a nominal disk, for what does not depend on the disk's size (democd-install's partitions). */
+export function installerLayout(): DiskLayout {
+  return diskLayout(ROOT_OFFSET + 64 * MiB, "installer");
+}
+
 /**
  * The same layout for a disk of any size, as democd-install gives it to sfdisk on the live
  * system: the root takes the rest of the disk, and sfdisk makes each id (every install its own).
  */
 export function installerSfdiskScript(): string {
-  const layout = diskLayout(ROOT_OFFSET + 64 * MiB, "installer");
+  const layout = installerLayout();
   const lines = ["label: gpt", "unit: sectors", "sector-size: 512", "first-lba: 2048", ""];
   for (const p of layout.partitions) {
     lines.push(`start=${p.offset / SECTOR}, ${p.name === "root" ? "" : `size=${p.size / SECTOR}, `}type=${p.type}, name="${p.name}"`);
