@@ -15,7 +15,7 @@ export const TOOLS = {
   depmod: { pkg: "kmod", why: "generate modules.dep for the kernel" },
   mmdebstrap: { pkg: "mmdebstrap", why: "bootstrap the debian profile's root from Debian's archive" },
   tar: { pkg: "tar", why: "list archives (checks and tests)" },
-  xz: { pkg: "xz-utils", why: "xz-compressed initrds and kernel modules" },
+  xz: { pkg: "xz-utils", why: "xz-compressed initrds and kernel modules; the kernel out of its bzImage" },
   zstd: { pkg: "zstd", why: "zstd-compressed initrds" },
   lz4: { pkg: "lz4", why: "lz4-compressed initrds (unpacking other tools' media)" },
   openssl: { pkg: "openssl", why: "hash the root password (SHA-512 crypt)" },
