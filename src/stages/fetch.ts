@@ -46,7 +46,7 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const modules = ctx.config.profile === "minimal" ? path.join(k.dir, "lib", "modules", release) : await compressedModules(k.dir, release, os.availableParallelism(), log);
   const mediumModulesDir = await prunedModules(modules, release, ctx.config.modules.exclude, log);
   // Only the debian profile starts Xen guests (xl create loads this one faster than the bzImage).
-  const guest = ctx.config.profile === "debian" ? await guestKernel(vmlinuz, `${k.dir}.vmlinux.gz`, log) : undefined;
+  const guest = ctx.config.profile === "debian" ? await guestKernel(vmlinuz, `${k.dir}.guest-vmlinux.gz`, log) : undefined;
 
   const x = await fetchPackage(xpkg, cache, { log });
   const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
