@@ -68,8 +68,9 @@ async function minMemory(iso: string, entry: EntryId, sizes: number[], timeoutS:
     const s = await start(iso, mb, path.join(transcripts, `min-${entry}-${mb}.log`));
     try {
       await s.selectEntry(entry);
-      await s.waitFor(/login: /, timeoutS);
-      return mb;
+      // A panic (Linux out of memory, Xen without room for domain 0) is a failure at once.
+      const m = await s.waitFor(/login: |end Kernel panic|Panic on CPU/, timeoutS);
+      if (m[0] === "login: ") return mb;
     } catch {
       // Out of memory: a panic ends QEMU (-no-reboot), or the boot stalls until the timeout.
     } finally {
