@@ -15,8 +15,11 @@ export interface Component {
 }
 
 export interface Components {
-  /** modulesDir: plain modules (the initrd's); mediumModulesDir: the same, xz-compressed (the medium's). */
-  kernel: Component & { release: string; vmlinuz: string; modulesDir: string; mediumModulesDir: string };
+  /**
+   * modulesDir: plain modules (the initrd's); mediumModulesDir: the same, xz-compressed (the medium's);
+   * guestKernel: the ELF kernel gzip-compressed, for the debian profile's demo guests (/boot/vmlinux.gz).
+   */
+  kernel: Component & { release: string; vmlinuz: string; modulesDir: string; mediumModulesDir: string; guestKernel?: string };
   xen: Component & { release: string; xenGz: string };
   busybox: Component & { binary: string };
   /** sfdisk and resize2fs with their libraries: the initrd grows an installed system's root with them. */
@@ -56,6 +59,10 @@ export interface BuildContext {
   rootPackages?: string[];
   /** Set by assemble: module paths (relative to /lib/modules/<ver>) in load order. */
   initrdModules?: string[];
+  /** Set by assemble: the part of initrdModules a Xen PV guest loads (XEN_GUEST_MODULES' closure), in load order. */
+  initrdGuestModules?: string[];
+  /** Set by assemble: the part of initrdModules only an installed root needs (ROOTFS_MODULES' closure less the rest's). */
+  initrdRootOnlyModules?: string[];
   /** Set when the source is an unpacked medium (build --from) instead of a profile. */
   unpacked?: UnpackedSource;
   /** Kernel release and Xen version the menus name: from the fetched packages or the unpacked medium's manifest. */

@@ -19,7 +19,7 @@ export const TOOLS = {
   newuidmap: { pkg: "uidmap", why: "mmdebstrap's user namespace, for a debian-profile build as an ordinary user" },
   newgidmap: { pkg: "uidmap", why: "mmdebstrap's user namespace, for a debian-profile build as an ordinary user" },
   tar: { pkg: "tar", why: "list archives (checks and tests)" },
-  xz: { pkg: "xz-utils", why: "xz-compressed initrds and kernel modules" },
+  xz: { pkg: "xz-utils", why: "xz-compressed initrds and kernel modules; the kernel out of its bzImage" },
   zstd: { pkg: "zstd", why: "zstd-compressed initrds" },
   lz4: { pkg: "lz4", why: "lz4-compressed initrds (unpacking other tools' media)" },
   openssl: { pkg: "openssl", why: "hash the root password (SHA-512 crypt)" },

@@ -2,6 +2,14 @@ import { z } from "zod";
 import { parseSize } from "../disk/layout.ts";
 import { FORMAT_NAMES, type FormatName } from "../outputs/formats.ts";
 
+/**
+ * Xen 4.17's dom0_mem (xen-command-line): a list of `min:<sz>`, `max:<sz>` and `<sz>`, where
+ * `<sz>` is `<size>` or `[<size>+]<frac>%` (a share of the machine's memory), either one
+ * optionally `-` (all but that much). A size without unit is KiB to Xen.
+ */
+const DOM0_MEM_SIZE = String.raw`-?(?:\d+[KMGTB]?(?:\+\d{1,2}%)?|\d{1,2}%)`;
+const DOM0_MEM = new RegExp(String.raw`^(?:(?:min|max):)?${DOM0_MEM_SIZE}(?:,(?:(?:min|max):)?${DOM0_MEM_SIZE})*$`);
+
 /** The GRUB menu entries democd renders, by the id `boot --entry` takes. */
 export const ENTRY_IDS = ["xen", "xen-ip", "xen-safe", "linux"] as const;
 export type EntryId = (typeof ENTRY_IDS)[number];
@@ -65,7 +73,7 @@ export const configSchema = z
         timeout: z.number().int().min(0).max(3600),
         default: z.enum(ENTRY_IDS),
         serialSpeed: z.number().int().refine((n) => [9600, 19200, 38400, 57600, 115200].includes(n), "must be a standard baud rate"),
-        dom0Mem: z.string().regex(/^\d+[KMG]?(,max:\d+[KMG]?)?$/, 'must be like "512M" or "512M,max:512M"'),
+        dom0Mem: z.string().regex(DOM0_MEM, 'must be Xen\'s dom0_mem: a comma list of [min:|max:]<size>, a size like 512M, -64M (all but) or 25% / 1G+25% (of the machine), e.g. "max:512M" or "512M,max:512M"'),
         xenArgs: cmdline,
         linuxArgs: cmdline,
         ip: ipConfig,

@@ -41,7 +41,11 @@ export const SETTINGS: Setting[] = [
   { key: "boot.timeout", flag: "--timeout <s>", help: "GRUB menu timeout in seconds", kind: "int", default: 5 },
   { key: "boot.default", flag: "--default-entry <id>", help: `default menu entry: ${ENTRY_IDS.join(", ")}`, kind: "string", default: "xen" },
   { key: "boot.serialSpeed", flag: "--serial-speed <baud>", help: "serial console speed", kind: "int", default: 115200 },
-  { key: "boot.dom0Mem", flag: "--dom0-mem <mem>", help: "Xen dom0_mem", kind: "string", default: "512M,max:512M" },
+  // max:512M and no amount: Xen gives domain 0 all the machine's memory but its own reserve
+  // (1/16, at most 128M), up to 512M. A fixed 512M panicked Xen on a 512 MB machine ("Not
+  // enough RAM for DOM0 reservation"); now 384 MB reach a login, 1 GB leave a demo guest its
+  // 256 MB, and from ~600 MB up domain 0 has 512M as before.
+  { key: "boot.dom0Mem", flag: "--dom0-mem <mem>", help: "Xen dom0_mem (e.g. 512M,max:512M; -64M; min:256M,max:1G)", kind: "string", default: "max:512M" },
   // bootscrub=false: Xen's scrubbing of all free RAM cost ~30 s of dom0's boot and ~30 s of each
   // xl create under emulation. The trade: RAM left over from before this boot may reach a demo
   // guest unscrubbed; --xen-args "" (or any other value) brings scrubbing back.

@@ -5,7 +5,7 @@ import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { freshDir, mirrorTree } from "../fsutil.ts";
 import { installGrowTools } from "../grow.ts";
-import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
+import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, XEN_GUEST_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
 import { overlayTree } from "../overlay.ts";
 import { findHostKeys } from "../ssh/root.ts";
 
@@ -69,15 +69,19 @@ export async function assembleIrtree(ctx: BuildContext): Promise<{ modules: numb
   }
   fs.writeFileSync(path.join(irModules, "modules.dep"), renderModulesDep(closure.load));
   ctx.initrdModules = closure.load.map((m) => m.path);
+  ctx.initrdGuestModules = moduleClosure(modules, builtin, XEN_GUEST_MODULES).load.map((m) => m.path);
+  const live = new Set(moduleClosure(modules, builtin, [...MEDIA_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]).load.map((m) => m.path));
+  ctx.initrdRootOnlyModules = moduleClosure(modules, builtin, ROOTFS_MODULES).load.map((m) => m.path).filter((p) => !live.has(p));
   return { modules: closure.load.length, growBytes: grow.bytes };
 }
 
-/** Kernel and hypervisor into the medium's /boot. */
+/** Kernel (and the demo guests' vmlinux.gz) and hypervisor into the medium's /boot. */
 export function installBootFiles(ctx: BuildContext): void {
   const c = need(ctx.components, "components");
   freshDir(ctx.paths.work);
   fs.mkdirSync(path.join(ctx.paths.boot, "grub"), { recursive: true });
   fs.mkdirSync(ctx.paths.democd, { recursive: true });
   fs.copyFileSync(c.kernel.vmlinuz, path.join(ctx.paths.boot, "vmlinuz"));
+  if (c.kernel.guestKernel) fs.copyFileSync(c.kernel.guestKernel, path.join(ctx.paths.boot, "vmlinux.gz"));
   fs.copyFileSync(c.xen.xenGz, path.join(ctx.paths.boot, "xen.gz"));
 }

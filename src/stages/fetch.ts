@@ -7,6 +7,7 @@ import { compressedModules, prunedModules } from "../kernel/compress-modules.ts"
 import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
 import type { BuildContext, Component, Components } from "../context.ts";
 import { GROW_PACKAGES, growProgramFiles } from "../grow.ts";
+import { guestKernel } from "../kernel/vmlinux.ts";
 
 /** The one kernel release an unpacked linux-image package holds. */
 export function kernelRelease(pkgDir: string): string {
@@ -44,6 +45,8 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   // busybox modprobe (the minimal profile's) cannot read .ko.xz: that profile keeps plain modules.
   const modules = ctx.config.profile === "minimal" ? path.join(k.dir, "lib", "modules", release) : await compressedModules(k.dir, release, os.availableParallelism(), log);
   const mediumModulesDir = await prunedModules(modules, release, ctx.config.modules.exclude, log);
+  // Only the debian profile starts Xen guests (xl create loads this one faster than the bzImage).
+  const guest = ctx.config.profile === "debian" ? await guestKernel(vmlinuz, `${k.dir}.guest-vmlinux.gz`, log) : undefined;
 
   const x = await fetchPackage(xpkg, cache, { log });
   const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
@@ -62,7 +65,7 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
 
   return {
     grow: { packages: grow, programs: growProgramFiles(grow) },
-    kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release), mediumModulesDir },
+    kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release), mediumModulesDir, guestKernel: guest },
     xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz) },
     busybox: { pkg: bpkg, dir: b.dir, binary },
   };

@@ -27,6 +27,8 @@ export function linuxrcVars(ctx: BuildContext): Record<string, unknown> {
     mediaTimeout: ctx.config.initrd.mediaTimeout,
     tmpfsSize: ctx.config.initrd.tmpfsSize,
     modules: need(ctx.initrdModules, "initrdModules"),
+    guestModules: ctx.initrdGuestModules ?? [],
+    rootOnlyModules: ctx.initrdRootOnlyModules ?? [],
   };
 }
 

@@ -31,12 +31,12 @@ describe("the debian profile's templates", () => {
     expect(settings(cfg)).toEqual([
       'name = "demo"',
       'type = "pv"',
-      'kernel = "/usr/boot/vmlinuz"',
+      'kernel = "/usr/boot/vmlinux.gz"',
       'ramdisk = "/usr/boot/initrd.img"',
       'extra = "console=hvc0 ip=@ADDRESS@::169.254.1.254:255.255.255.0::eth0:off democd.dom0key=@DOM0KEY@ 4"',
       "memory = 256",
       "vcpus = 1",
-      'disk = [ "format=raw,vdev=xvdd,access=ro,target=@MEDIUM@" ]',
+      'disk = [ "format=raw,vdev=xvdd,access=ro,script=block-democd,target=@MEDIUM@" ]',
       'vif = [ "bridge=xenbr0,ip=@ADDRESS@,script=vif-democd" ]',
       'on_poweroff = "destroy"',
       'on_reboot = "restart"',
@@ -62,10 +62,13 @@ describe("the debian profile's templates", () => {
       "democd-getty": fs.readFileSync(path.join(dir, "usr/sbin/democd-getty"), "utf8"),
       xl: fs.readFileSync(path.join(dir, "usr/local/sbin/xl"), "utf8"),
       "vif-democd": fs.readFileSync(path.join(dir, "root/etc/xen/scripts/vif-democd"), "utf8"),
+      "block-democd": fs.readFileSync(path.join(dir, "root/etc/xen/scripts/block-democd"), "utf8"),
       "xenguest-manager": fs.readFileSync(path.join(dir, "usr/sbin/xenguest-manager"), "utf8"),
       "init.d/xenguest": fs.readFileSync(path.join(dir, "root/etc/init.d/xenguest"), "utf8"),
     };
     for (const [name, text] of Object.entries(scripts)) expect(await shellcheck(text), name).toBe("");
+    // libxl executes hotplug scripts directly: "Permission denied" fails xl create.
+    for (const s of ["vif-democd", "block-democd"]) expect(fs.statSync(path.join(dir, "root/etc/xen/scripts", s)).mode & 0o111, s).toBe(0o111);
   });
 
   it("xen_nat_enable masquerades the demo network's traffic that leaves by any other interface than its bridge", () => {
@@ -119,6 +122,88 @@ describe("the debian profile's templates", () => {
       expect(await xl("list", "name=demo2")).toBe("[list][name=demo2]");
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  /** A script of the profile with its fixed paths pointed into `tmp`, and stub tools first on PATH. */
+  function staged(tmp: string, text: string, paths: Record<string, string>, name: string): string {
+    let t = text;
+    for (const [from, to] of Object.entries(paths)) t = t.replaceAll(from, to);
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, t, { mode: 0o755 });
+    return file;
+  }
+  const stub = (tmp: string, name: string, body: string) => fs.writeFileSync(path.join(tmp, "bin", name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+
+  it("democd-demo-cfg writes demo.cfg with the medium and the lowest address no vif backend holds, with nothing but xenstore-ls and mv", async () => {
+    const tmp = tempDir("democfg");
+    fs.mkdirSync(path.join(tmp, "bin"));
+    fs.writeFileSync(path.join(tmp, "mounts"), "tmpfs / tmpfs rw 0 0\n/dev/loop7 /usr iso9660 ro 0 0\n/dev/loop7 /mnt iso9660 ro 0 0\n");
+    fs.writeFileSync(path.join(tmp, "demo.cfg.in"), render("root/etc/democd/demo.cfg.in.ejs"));
+    // Guests at .1 and .3 (one with two addresses), so .2 is free; .4 is not "ip".
+    stub(tmp, "xenstore-ls", `cat <<'X'
+/local/domain/0/backend/vif/1/0/ip = "169.254.1.1"
+/local/domain/0/backend/vif/1/0/bridge = "xenbr0"
+/local/domain/0/backend/vif/3/0/ip = "169.254.1.3 10.0.0.9"
+/local/domain/0/backend/vif/4/0/mac = "169.254.1.2"
+X`);
+    const blockDev = fs.readdirSync("/sys/class/block").map((b) => `/dev/${b}`).find((d) => fs.existsSync(d) && fs.statSync(d).isBlockDevice());
+    if (!blockDev) throw new Error("this test needs a block device in /dev (any /sys/class/block entry)");
+    fs.writeFileSync(path.join(tmp, "mounts"), `tmpfs / tmpfs rw 0 0\n${blockDev} /usr iso9660 ro 0 0\n`);
+    // Domain 0's key pair, made at boot: its public half's base64 goes on the guest's command line.
+    const dom0Key = "AAAAC3NzaC1lZDI1NTE5AAAAIJsGNJbok5a6YrW51qf2deYpN66kSXEnnvgOsZK1FKg9";
+    fs.writeFileSync(path.join(tmp, "id_ed25519.pub"), `ssh-ed25519 ${dom0Key} root@domain0\n`);
+    const script = staged(tmp, render("usr/sbin/democd-demo-cfg.ejs"), {
+      "/proc/mounts": path.join(tmp, "mounts"), "/etc/democd/demo.cfg.in": path.join(tmp, "demo.cfg.in"), "/etc/xen/demo.cfg": path.join(tmp, "demo.cfg"),
+      "/root/.ssh/id_ed25519.pub": path.join(tmp, "id_ed25519.pub"),
+    }, "democd-demo-cfg");
+    const env = { PATH: `${path.join(tmp, "bin")}:${process.env.PATH}` };
+    expect((await execa(script, { env })).stdout).toBe("169.254.1.2");
+    const cfg = fs.readFileSync(path.join(tmp, "demo.cfg"), "utf8");
+    expect(cfg).toBe(render("root/etc/democd/demo.cfg.in.ejs").replaceAll("@MEDIUM@", blockDev).replaceAll("@ADDRESS@", "169.254.1.2").replaceAll("@DOM0KEY@", dom0Key));
+    expect(cfg).toContain(`extra = "console=hvc0 ip=169.254.1.2::169.254.1.254:255.255.255.0::eth0:off democd.dom0key=${dom0Key} 4"`);
+    expect(cfg).toContain(`target=${blockDev}" ]`);
+    expect(fs.readdirSync(tmp).filter((f) => f.includes(".tmp."))).toEqual([]);
+
+    // No medium on /usr: one line, nothing written.
+    fs.writeFileSync(path.join(tmp, "mounts"), "tmpfs / tmpfs rw 0 0\n");
+    const r = await execa(script, { env, reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe("democd-demo-cfg: no block device is mounted on /usr (is this a democd boot?)");
+  });
+
+  it("block-democd writes a read-only device's numbers for blkback itself, and hands everything else to Debian's block script", async () => {
+    const tmp = tempDir("block");
+    fs.mkdirSync(path.join(tmp, "bin"));
+    fs.mkdirSync(path.join(tmp, "scripts"));
+    const sys = path.join(tmp, "sys");
+    const dev = fs.readdirSync("/sys/class/block").find((b) => fs.existsSync(`/dev/${b}`) && fs.statSync(`/dev/${b}`).isBlockDevice());
+    if (!dev) throw new Error("this test needs a block device in /dev (any /sys/class/block entry)");
+    fs.mkdirSync(path.join(sys, dev), { recursive: true });
+    fs.writeFileSync(path.join(sys, dev, "dev"), "11:16\n");
+    const store = path.join(tmp, "store");
+    const setStore = (type: string, mode: string, ro: string) => {
+      fs.writeFileSync(path.join(tmp, "params"), `${type}\n/dev/${dev}\n${mode}\n`);
+      fs.writeFileSync(path.join(sys, dev, "ro"), `${ro}\n`);
+      fs.writeFileSync(store, "");
+    };
+    stub(tmp, "xenstore-read", `cat ${path.join(tmp, "params")}`);
+    stub(tmp, "xenstore-write", `printf '%s\\n' "$@" >>${store}`);
+    fs.writeFileSync(path.join(tmp, "scripts", "block"), `#!/bin/sh\necho "debian block $*"\n`, { mode: 0o755 });
+    const script = staged(tmp, fs.readFileSync(path.join(dir, "root/etc/xen/scripts/block-democd"), "utf8"), { "/sys/class/block": sys }, "scripts/block-democd");
+    const env = { PATH: `${path.join(tmp, "bin")}:${process.env.PATH}`, XENBUS_PATH: "backend/vbd/1/51760" };
+    const run = async (...args: string[]) => (await execa(script, args, { env })).stdout;
+
+    setStore("phy", "r", "1");
+    expect(await run("add")).toBe("");
+    expect(fs.readFileSync(store, "utf8").split("\n")).toEqual([
+      "backend/vbd/1/51760/physical-device", "b:10", "backend/vbd/1/51760/physical-device-path", `/dev/${dev}`, "backend/vbd/1/51760/hotplug-status", "connected", "",
+    ]);
+    // A device the kernel can write, a writable attachment, a file, removal: Debian's script.
+    for (const [type, mode, ro, cmd] of [["phy", "r", "0", "add"], ["phy", "w", "1", "add"], ["file", "r", "1", "add"], ["phy", "r", "1", "remove"]]) {
+      setStore(type, mode, ro);
+      expect(await run(cmd), `${type} ${mode} ro=${ro} ${cmd}`).toBe(`debian block ${cmd}`);
+      expect(fs.readFileSync(store, "utf8")).toBe("");
     }
   });
 });

@@ -29,7 +29,7 @@ describe("grub.cfg", () => {
 
       menuentry 'Xen / Linux 6.1.0-56-amd64' --id xen --hotkey=x {
         echo 'Loading Xen 4.17.7 ...'
-        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 bootscrub=false
+        multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false
         echo 'Loading Linux 6.1.0-56-amd64 ...'
         module2 /boot/vmlinuz console=tty0 console=hvc0
         echo 'Loading initial ramdisk ...'
@@ -38,7 +38,7 @@ describe("grub.cfg", () => {
 
       menuentry 'Xen / Linux 6.1.0-56-amd64 (command-line IP configuration)' --id xen-ip --hotkey=i {
         echo 'Loading Xen 4.17.7 ...'
-        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 bootscrub=false
+        multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false
         echo 'Loading Linux 6.1.0-56-amd64 ...'
         module2 /boot/vmlinuz console=tty0 console=hvc0 ip=192.0.2.10::192.0.2.1:255.255.255.0:demo:eth0:off
         echo 'Loading initial ramdisk ...'
@@ -47,7 +47,7 @@ describe("grub.cfg", () => {
 
       menuentry 'Xen / Linux 6.1.0-56-amd64 (safe mode)' --id xen-safe --hotkey=s {
         echo 'Loading Xen 4.17.7 ...'
-        multiboot2 /boot/xen.gz dom0_mem=512M,max:512M console=com1,vga com1=115200,8n1 bootscrub=false nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot
+        multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot
         echo 'Loading Linux 6.1.0-56-amd64 ...'
         module2 /boot/vmlinuz console=tty0 console=hvc0 loglevel=7
         echo 'Loading initial ramdisk ...'
@@ -69,6 +69,18 @@ describe("grub.cfg", () => {
     for (const e of menuEntries(c, "6.1")) {
       expect(e.linux).toContain("quiet");
       if (e.xen) expect(e.xen).toMatch(/^dom0_mem=1024M .*iommu=0/);
+    }
+  });
+
+  it("gives domain 0 the machine's memory up to 512M by default, and takes Xen's whole dom0_mem syntax", () => {
+    // No amount: Xen's own (all but 1/16, at most 128M); max: the ceiling. Never a fixed size,
+    // which panics Xen on a machine with less memory than that.
+    for (const e of menuEntries(loadConfig({ cli: {} }), "6.1").filter((e) => e.xen)) expect(e.xen).toMatch(/^dom0_mem=max:512M /);
+    for (const ok of ["512M,max:512M", "-64M,max:512M", "min:256M,max:1G", "25%", "1G+25%,max:2G", "-10%", "524288"]) {
+      expect(loadConfig({ cli: { dom0Mem: ok } }).boot.dom0Mem).toBe(ok);
+    }
+    for (const bad of ["512MB", "max:", "min:256M,", "50 %", "100%", "512M;reboot", "max:512M,,1G"]) {
+      expect(() => loadConfig({ cli: { dom0Mem: bad } }), bad).toThrow(/boot\.dom0Mem/);
     }
   });
 

@@ -12,7 +12,9 @@ const vars = {
   kernelVersion: "6.1.0-56-amd64",
   mediaTimeout: 30,
   tmpfsSize: "50%",
-  modules: ["kernel/drivers/cdrom/cdrom.ko", "kernel/fs/isofs/isofs.ko"],
+  modules: ["kernel/drivers/cdrom/cdrom.ko", "kernel/fs/isofs/isofs.ko", "kernel/drivers/block/xen-blkfront.ko"],
+  guestModules: ["kernel/fs/isofs/isofs.ko", "kernel/drivers/block/xen-blkfront.ko"],
+  rootOnlyModules: ["kernel/fs/ext4/ext4.ko"],
 };
 const linuxrc = renderFile(path.join(REPO, "templates"), "linuxrc.ejs", vars);
 
@@ -29,7 +31,9 @@ describe("/linuxrc", () => {
     expect(linuxrc).toContain("KVER='6.1.0-56-amd64'");
     expect(linuxrc).toContain("MEDIA_TIMEOUT=30");
     expect(linuxrc).toContain("TMPFS_SIZE='50%'");
-    expect(linuxrc).toContain("MODULES='kernel/drivers/cdrom/cdrom.ko kernel/fs/isofs/isofs.ko'");
+    expect(linuxrc).toContain("MODULES='kernel/drivers/cdrom/cdrom.ko kernel/fs/isofs/isofs.ko kernel/drivers/block/xen-blkfront.ko'");
+    expect(linuxrc).toContain("GUEST_MODULES='kernel/fs/isofs/isofs.ko kernel/drivers/block/xen-blkfront.ko'");
+    expect(linuxrc).toContain("ROOT_ONLY_MODULES='kernel/fs/ext4/ext4.ko'");
   });
 
   it("honours the documented kernel parameters", () => {
