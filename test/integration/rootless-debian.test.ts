@@ -6,7 +6,7 @@ import { fileSha256 } from "../../src/stages/master.ts";
 import { expectOneCleanError } from "../helpers/cli.ts";
 import { firstDifference } from "../helpers/iso-diff.ts";
 import { NOBODY, democdAsNobody } from "../helpers/nobody.ts";
-import { REPO, TEST_PASSWORD } from "../helpers/paths.ts";
+import { REPO, TEST_SSH_KEY } from "../helpers/paths.ts";
 import { withoutSubids } from "../helpers/subids.ts";
 import { needTools } from "../helpers/tools.ts";
 import { tempDir } from "../helpers/temp.ts";
@@ -16,8 +16,9 @@ const rootDisk = inject("debianDiskPath");
 const asRoot = process.getuid?.() === 0;
 
 // The suite's debian build (test/setup/build-iso.ts, as root in CI), again as an ordinary
-// user: same settings, so the same bytes. Its formats are not on the medium.
-const ARGS = ["build", "--version", "9.9-test", "--root-password", TEST_PASSWORD, "--timeout", "3", "--builder", "democd-tests", "--format", "iso,qcow2"];
+// user: same settings (the default password, the run's ssh key), so the same bytes. Its
+// formats are not on the medium.
+const ARGS = ["build", "--version", "9.9-test", "--timeout", "3", "--builder", "democd-tests", "--format", "iso,qcow2"];
 
 describe("the debian profile as an ordinary user", () => {
   it("says what the host lacks in one line with the fix, then, fixed so, builds the root build's bytes", async () => {
@@ -31,9 +32,12 @@ describe("the debian profile as an ordinary user", () => {
     // The unpacked packages of the root build (the kernel's xz modules take minutes to make);
     // a copy, as the user's files must be theirs. The bootstrap is not copied: it is the test.
     for (const name of ["pkgs", "resolved.json"]) await execa("cp", ["-a", path.join(REPO, "build/cache", name), path.join(build, "cache")]);
+    // The key's copy where nobody can read it (build/test/ssh is root's).
+    const key = path.join(base, "id_ed25519.pub");
+    fs.copyFileSync(`${TEST_SSH_KEY}.pub`, key);
     if (asRoot) await execa("chown", ["-R", `${NOBODY}:${NOBODY}`, base]);
     const env = { PATH: process.env.PATH, HOME: base, TMPDIR: tmp };
-    const args = [...ARGS, "--build-dir", build, "--out", path.join(base, "demo.iso")];
+    const args = [...ARGS, "--ssh-key", key, "--build-dir", build, "--out", path.join(base, "demo.iso")];
 
     if (asRoot) {
       // nobody has no subordinate ids unless this test gives it some, and only for its length:
