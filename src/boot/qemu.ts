@@ -103,6 +103,9 @@ export function qemuArgs(o: QemuOptions): string[] {
     ...(o.firmware === "uefi" ? ["-bios", OVMF] : []),
     ...medium,
     ...drives,
+    // The CD first: SeaBIOS would otherwise start a bootable disk beside it (QEMU's default order
+    // puts hard disks before CD-ROMs).
+    ...(o.iso && !o.usb && o.drives?.length ? ["-boot", "order=d"] : []),
     ...direct,
     "-nic", ["user", "model=e1000", ...(o.sshPort ? sshForwards(o.sshPort) : [])].join(","),
     "-display", "none",

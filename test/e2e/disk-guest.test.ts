@@ -1,7 +1,8 @@
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, inject, it } from "vitest";
-import { LOGIN_TIMEOUT_S, withLoggedInBoot } from "../helpers/boot.ts";
+import { LOGIN_TIMEOUT_S, MOUNTS_CMD, withLoggedInBoot } from "../helpers/boot.ts";
+import { TEST_DEBIAN_PASSWORD } from "../helpers/paths.ts";
 import { tempDir } from "../helpers/temp.ts";
 import { needTools } from "../helpers/tools.ts";
 
@@ -15,6 +16,8 @@ describe("the debian profile's disk image as a Xen PV guest under the demo CD's 
     const overlay = path.join(tempDir("disk-guest"), "guest.qcow2");
     await execa("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", disk, overlay]);
     await withLoggedInBoot(iso, "xen", "bios", async (s) => {
+      // Domain 0 runs off the CD (the disk is only the guest's), though the disk is bootable too.
+      expect((await s.shell(MOUNTS_CMD)).split("\n").map((l) => l.trim())).toEqual(expect.arrayContaining(["/ tmpfs", "/usr iso9660"]));
       expect(Number(await s.shell("cat /sys/block/vda/size"))).toBeGreaterThan(0);
       const cfg = await s.shell("xl create -n /etc/xen/disk-guest.cfg disk=/dev/vda 2>&1", 120);
       expect(cfg).toContain('"kernel": "/usr/lib/grub-xen/grub-x86_64-xen.bin"');
@@ -36,6 +39,6 @@ describe("the debian profile's disk image as a Xen PV guest under the demo CD's 
       expect(full).toMatch(/root=UUID=[0-9a-f-]{36}/);
       expect(await s.shell("xl list | awk '$1==\"disk-guest\"{print $1}'")).toBe("disk-guest");
       await s.shell("xl destroy disk-guest; echo done", 120);
-    }, { memoryMb: 2048, drives: [{ file: overlay, format: "qcow2" }] });
+    }, { memoryMb: 2048, password: TEST_DEBIAN_PASSWORD, drives: [{ file: overlay, format: "qcow2" }] });
   });
 });

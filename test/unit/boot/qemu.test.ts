@@ -31,6 +31,13 @@ describe("qemu arguments", () => {
     expect(a[a.indexOf("-append") + 1]).toBe("root=UUID=1234 console=ttyS0,115200");
   });
 
+  it("starts from the CD when disks are attached beside it, and from the disk when there is no CD", () => {
+    const withDisk = qemuArgs({ iso: "/x.iso", firmware: "bios", memoryMb: 1024, accel: "tcg", drives: [{ file: "/d.qcow2", format: "qcow2" }] });
+    expect(withDisk.join(" ")).toContain("-boot order=d");
+    expect(qemuArgs({ iso: "/x.iso", firmware: "bios", memoryMb: 1024, accel: "tcg" })).not.toContain("-boot");
+    expect(qemuArgs({ firmware: "bios", memoryMb: 1024, accel: "tcg", drives: [{ file: "/d.qcow2", format: "qcow2" }] })).not.toContain("-boot");
+  });
+
   it("--ssh forwards loopback PORT to the machine's ssh and PORT+1..4 to domain 0's 2201..2204; no ssh, no forwards", () => {
     const a = qemuArgs({ iso: "/x.iso", firmware: "bios", memoryMb: 1024, accel: "tcg", sshPort: 2222 });
     expect(a[a.indexOf("-nic") + 1]).toBe(
