@@ -192,3 +192,29 @@ export function fileInside(root: string, rel: string): string | undefined {
   const p = pathInside(root, rel);
   return p && fs.existsSync(p) && fs.lstatSync(p).isFile() ? p : undefined;
 }
+
+/** A hard link, or a copy where one cannot be made (another file system; protected_hardlinks for files of other users). */
+export function linkOrCopy(src: string, dest: string): void {
+  try {
+    fs.linkSync(src, dest);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EXDEV" && code !== "EPERM") throw e;
+    fs.copyFileSync(src, dest);
+    fs.chmodSync(dest, fs.statSync(src).mode & 0o7777);
+  }
+}
+
+/**
+ * A hard link where it cannot be told from a copy: the file is this process's, owner and group
+ * (a copy's would be), so a root build over a cache another user filled still gets root's
+ * files. Dates differ, but every output sets its own. Otherwise a copy, with the file's mode.
+ */
+export function linkAsCopy(src: string, dest: string): void {
+  const st = fs.statSync(src);
+  if (process.geteuid?.() === st.uid && process.getegid?.() === st.gid) linkOrCopy(src, dest);
+  else {
+    fs.copyFileSync(src, dest);
+    fs.chmodSync(dest, st.mode & 0o7777);
+  }
+}

@@ -7,6 +7,7 @@ import { sha256 } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { lastMeaningfulLine, run } from "../exec.ts";
 import { removeTree } from "../fsutil.ts";
+import { toolVersion } from "../tool-version.ts";
 import type { Logger } from "../log.ts";
 import { checkMirrors, sourceLines, type Mirrors } from "./mirrors.ts";
 
@@ -114,10 +115,6 @@ export function explainBootstrapFailure(output: string, spec: Pick<BootstrapSpec
   return { message: `mmdebstrap failed: ${lastMeaningfulLine(output) || "no output"}`, hint: `the full output is in the build log` };
 }
 
-async function mmdebstrapVersion(): Promise<string> {
-  return (await run("mmdebstrap", ["--version"])).stdout.trim();
-}
-
 /** A cached bootstrap: the unpacked tree, and what it could not hold (owners and devices, when unpacked rootless). */
 export interface Bootstrap {
   /** The unpacked root. */
@@ -136,7 +133,7 @@ export interface Bootstrap {
  */
 export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: Logger): Promise<Bootstrap> {
   const mode = bootstrapMode();
-  const version = await mmdebstrapVersion();
+  const version = await toolVersion("mmdebstrap", cacheDir, log);
   const key = bootstrapKey(spec, version);
   const entry = path.join(cacheDir, "bootstrap", `${key}.${mode}`);
   const cached = (reused: boolean): Bootstrap => ({ dir: path.join(entry, "tree"), record: JSON.parse(fs.readFileSync(path.join(entry, "record.json"), "utf8")) as TreeRecord, reused, key });

@@ -4,6 +4,7 @@ import { run } from "../exec.ts";
 import { sha256 } from "../context.ts";
 import { BIOS_MODULES, BIOS_PLATFORM, EFI_MODULES, EFI_PLATFORM, GRUB_LIB } from "../iso/grub-images.ts";
 import type { Logger } from "../log.ts";
+import { toolVersion } from "../tool-version.ts";
 
 /**
  * GRUB's core images for an installed disk: both find the root file system by its UUID
@@ -54,8 +55,8 @@ export function installerMkimageArgs(platform: "i386-pc" | "x86_64-efi", out: st
 
 /** core.img and BOOTX64.EFI for the installer, cached by GRUB's version and their arguments. */
 export async function installerGrubImages(cacheDir: string, rootPartition: number, log?: Logger): Promise<{ core: Buffer; boot: Buffer; efi: string }> {
-  const { stdout } = await run("grub-mkimage", ["--version"], { log });
-  const key = sha256(JSON.stringify({ v: stdout.trim(), bios: installerMkimageArgs(BIOS_PLATFORM, "", rootPartition), efi: installerMkimageArgs(EFI_PLATFORM, "", rootPartition) })).slice(0, 16);
+  const version = await toolVersion("grub-mkimage", cacheDir, log);
+  const key = sha256(JSON.stringify({ v: version, bios: installerMkimageArgs(BIOS_PLATFORM, "", rootPartition), efi: installerMkimageArgs(EFI_PLATFORM, "", rootPartition) })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `installer-${key}`);
   if (!fs.existsSync(dir)) {
     fs.mkdirSync(path.dirname(dir), { recursive: true });

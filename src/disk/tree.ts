@@ -3,7 +3,7 @@ import path from "node:path";
 import { splitDev } from "../archive/cpio.ts";
 import { isRoot } from "../archive/devices.ts";
 import type { TreeRecord } from "../archive/safe-tree.ts";
-import { writeFile } from "../fsutil.ts";
+import { linkOrCopy, writeFile } from "../fsutil.ts";
 
 /**
  * The installed system's tree, staged by hard links (no copy of the root or /usr): the
@@ -37,18 +37,6 @@ export function linkOrCopyTree(src: string, dest: string, devices: TreeRecord["d
     // Sockets are not kept (as in root.tar.gz).
   }
   return devices;
-}
-
-/** A hard link, or a copy where one cannot be made (another file system; protected_hardlinks for files of other users). */
-export function linkOrCopy(src: string, dest: string): void {
-  try {
-    fs.linkSync(src, dest);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EXDEV" && code !== "EPERM") throw e;
-    fs.copyFileSync(src, dest);
-    fs.chmodSync(dest, fs.statSync(src).mode & 0o7777);
-  }
 }
 
 /** Bytes the tree takes in 4 KiB blocks, counting one block for each directory and link. */

@@ -4,6 +4,7 @@ import { sha256 } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { TOOL_FILES, run } from "../exec.ts";
 import type { Logger } from "../log.ts";
+import { toolVersion } from "../tool-version.ts";
 
 /** Found first thing by both core images: the medium's root and GRUB's prefix. */
 export const EARLY_CONFIG = "search --no-floppy --set=root --file /democd/id\nset prefix=($root)/boot/grub\n";
@@ -51,8 +52,7 @@ export function efiImageKiB(efiBytes: number): number {
 export async function makeGrubImages(cacheDir: string, epoch: number, log?: Logger): Promise<GrubImages> {
   requirePlatform("grub i386-pc");
   requirePlatform("grub x86_64-efi");
-  const { stdout } = await run("grub-mkimage", ["--version"], { log });
-  const grubVersion = stdout.trim().replace(/^.*\(GRUB\)\s*/, "");
+  const grubVersion = (await toolVersion("grub-mkimage", cacheDir, log)).replace(/^.*\(GRUB\)\s*/, "");
   const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, EFI_MODULES, v: 3 })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `${grubVersion.replace(/[^\w.+-]/g, "_")}-${key}`);
   const images: GrubImages = {

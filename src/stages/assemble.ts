@@ -3,7 +3,7 @@ import path from "node:path";
 import { busyboxApplets, installBusybox } from "../busybox.ts";
 import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
-import { freshDir, mirrorTree } from "../fsutil.ts";
+import { freshDir, linkAsCopy, mirrorTree } from "../fsutil.ts";
 import { installGrowTools } from "../grow.ts";
 import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, XEN_GUEST_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
 import { overlayTree } from "../overlay.ts";
@@ -81,7 +81,8 @@ export function installBootFiles(ctx: BuildContext): void {
   freshDir(ctx.paths.work);
   fs.mkdirSync(path.join(ctx.paths.boot, "grub"), { recursive: true });
   fs.mkdirSync(ctx.paths.democd, { recursive: true });
-  fs.copyFileSync(c.kernel.vmlinuz, path.join(ctx.paths.boot, "vmlinuz"));
-  if (c.kernel.guestKernel) fs.copyFileSync(c.kernel.guestKernel, path.join(ctx.paths.boot, "vmlinux.gz"));
-  fs.copyFileSync(c.xen.xenGz, path.join(ctx.paths.boot, "xen.gz"));
+  // Hard links into the cache: 20 MB less to write (and sync) at every build.
+  linkAsCopy(c.kernel.vmlinuz, path.join(ctx.paths.boot, "vmlinuz"));
+  if (c.kernel.guestKernel) linkAsCopy(c.kernel.guestKernel, path.join(ctx.paths.boot, "vmlinux.gz"));
+  linkAsCopy(c.xen.xenGz, path.join(ctx.paths.boot, "xen.gz"));
 }

@@ -7,7 +7,7 @@ import { isRoot } from "../archive/devices.ts";
 import { packTree } from "../archive/tar.ts";
 import { publicConfig } from "../config/load.ts";
 import { need, sha256, type BuildContext } from "../context.ts";
-import { writeFile } from "../fsutil.ts";
+import { linkAsCopy, writeFile } from "../fsutil.ts";
 
 /** Entries the kernel needs before devtmpfs is up, written without mknod (so no root needed). */
 export const INITRD_DEVICES: CpioEntry[] = [
@@ -36,21 +36,23 @@ export function initrdEntries(irtree: string, epoch: number, record?: TreeRecord
 
 /**
  * The initrd, built in-process from the irtree and compressed as configured. Compressing is
- * most of the cost, so an image is kept by the hash of its cpio: an unchanged initrd is reused.
+ * most of the cost, so an image is kept by the hash of its cpio: an unchanged initrd is
+ * reused, and linked into /boot rather than written again.
  */
 export async function packInitrd(ctx: BuildContext): Promise<{ bytes: number; reused: boolean }> {
   const entries = initrdEntries(ctx.paths.irtree, ctx.sourceDateEpoch);
   const compression = ctx.config.initrd.compression;
   const cached = path.join(ctx.paths.cache, "initrd", `${sha256(writeCpio(entries))}.${compression}`);
   const reused = fs.existsSync(cached);
-  const image = reused ? fs.readFileSync(cached) : await writeInitrd([{ compression, entries }], ctx.log);
   if (!reused) {
-    fs.mkdirSync(path.dirname(cached), { recursive: true });
-    fs.writeFileSync(`${cached}.tmp-${process.pid}`, image);
-    fs.renameSync(`${cached}.tmp-${process.pid}`, cached);
+    const tmp = `${cached}.tmp-${process.pid}`;
+    writeFile(tmp, await writeInitrd([{ compression, entries }], ctx.log));
+    fs.renameSync(tmp, cached);
   }
-  writeFile(path.join(ctx.paths.boot, "initrd.img"), image);
-  return { bytes: image.length, reused };
+  const dest = path.join(ctx.paths.boot, "initrd.img");
+  fs.rmSync(dest, { force: true });
+  linkAsCopy(cached, dest);
+  return { bytes: fs.statSync(cached).size, reused };
 }
 
 /** /democd/id and /democd/build.json: who made this medium, from what. */
