@@ -17,7 +17,7 @@ export interface Component {
 export interface Components {
   /**
    * modulesDir: plain modules (the initrd's); mediumModulesDir: the same, xz-compressed (the medium's);
-   * guestKernel: the ELF kernel gzip-compressed, for the debian profile's demo guests (/boot/vmlinux.gz).
+   * guestKernel: the ELF kernel gzip-compressed, for the debian profile's Xen entries and demo guests (/boot/vmlinux.gz).
    */
   kernel: Component & { release: string; vmlinuz: string; modulesDir: string; mediumModulesDir: string; guestKernel?: string };
   xen: Component & { release: string; xenGz: string };

@@ -8,6 +8,7 @@ import { mbrBootCode, placedCoreImage } from "./bios-boot.ts";
 import { installerGrubImages } from "./grub.ts";
 import { ESP_LABEL, ROOT_LABEL, SECTOR, diskBytesFor, installerLayout, installerSfdiskScript, partition, rootBytesNeeded } from "./layout.ts";
 import { fstab, treeBlockBytes } from "./tree.ts";
+import { xenKernelFile } from "../kernel/vmlinux.ts";
 
 /** Where democd-install finds its kit, under the medium (mounted on /usr in the live system). */
 export const INSTALL_KIT = path.join("lib", "democd", "install");
@@ -42,7 +43,7 @@ export async function writeInstallKit(ctx: BuildContext): Promise<{ minBytes: nu
   writeFile(path.join(dir, "BOOTX64.EFI"), fs.readFileSync(grub.efi));
   writeFile(path.join(dir, "layout.sfdisk"), installerSfdiskScript());
   const target = { kind: "disk" as const, rootUuid: ROOT_UUID_PLACEHOLDER };
-  writeFile(path.join(dir, "grub.cfg.in"), renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, target)));
+  writeFile(path.join(dir, "grub.cfg.in"), renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, target, xenKernelFile(ctx.paths.boot))));
   writeFile(path.join(dir, "fstab.in"), fstab(ROOT_UUID_PLACEHOLDER));
   // The installed system: the root, /usr (this kit included) and /boot, as on a disk image.
   const content = [ctx.paths.root, ctx.paths.usr, ctx.paths.boot].reduce((n, d) => n + treeBlockBytes(d), 0);

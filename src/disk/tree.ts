@@ -4,6 +4,7 @@ import { splitDev } from "../archive/cpio.ts";
 import { isRoot } from "../archive/devices.ts";
 import type { TreeRecord } from "../archive/safe-tree.ts";
 import { linkOrCopy, writeFile } from "../fsutil.ts";
+import { GZIP_KERNEL } from "../kernel/vmlinux.ts";
 
 /**
  * The installed system's tree, staged by hard links (no copy of the root or /usr): the
@@ -61,7 +62,7 @@ export function fstab(rootUuid: string): string {
 export interface InstalledTreeSources {
   root: string;
   usr: string;
-  /** The medium's /boot: vmlinuz, xen.gz, initrd.img. */
+  /** The medium's /boot: vmlinuz, xen.gz, initrd.img, and vmlinux.gz where the build made it. */
   boot: string;
   grubCfg: string;
   /** GRUB's platform directories (modules) for /boot/grub/<platform>. */
@@ -78,7 +79,7 @@ export function stageInstalledTree(dest: string, s: InstalledTreeSources): TreeR
   // The live root links boot -> usr/boot (the medium's /boot, mounted at /usr): on a disk it is a directory.
   if (fs.lstatSync(boot, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(boot);
   fs.mkdirSync(path.join(boot, "grub"), { recursive: true });
-  for (const f of ["vmlinuz", "xen.gz", "initrd.img"]) linkOrCopy(path.join(s.boot, f), path.join(boot, f));
+  for (const f of ["vmlinuz", "xen.gz", "initrd.img", GZIP_KERNEL]) if (f !== GZIP_KERNEL || fs.existsSync(path.join(s.boot, f))) linkOrCopy(path.join(s.boot, f), path.join(boot, f));
   for (const p of s.grubPlatforms) linkOrCopyTree(p.dir, path.join(boot, "grub", p.name));
   writeFile(path.join(boot, "grub", "grub.cfg"), s.grubCfg);
   writeFile(path.join(dest, "etc", "fstab"), fstab(s.rootUuid));

@@ -16,6 +16,7 @@ import { grubVars } from "../render/grub.ts";
 import { writeAtomically } from "./atomic.ts";
 import { convertArgs, OUTPUT_FORMATS, outputPath, type FormatName, type OutputFormat } from "./formats.ts";
 import { fixVhdFile, fixVmdkFile } from "./fixups.ts";
+import { xenKernelFile } from "../kernel/vmlinux.ts";
 
 /** The seed every id on the disk derives from: what the build is made of, and the disk's size. */
 export function diskSeed(ctx: BuildContext, size: number): string {
@@ -59,7 +60,7 @@ export function stageDisk(ctx: BuildContext): StagedDisk {
   const tree = path.join(scratch, "tree");
   const unlinked = stageInstalledTree(tree, {
     root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms,
-    grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, { kind: "disk", rootUuid: layout.rootFsUuid })),
+    grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, { kind: "disk", rootUuid: layout.rootFsUuid }, xenKernelFile(ctx.paths.boot))),
   });
   const recorded = ctx.rootRecord ?? { owners: {}, devices: [] };
   return { tree, layout, seed, record: { owners: recorded.owners, devices: [...recorded.devices, ...unlinked] } };

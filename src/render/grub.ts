@@ -40,6 +40,8 @@ export interface GrubVars {
   pvEntry?: Omit<MenuEntry, "id"> & { id: string };
   kernelVersion: string;
   xenVersion: string;
+  /** The file in /boot that Xen's entries load as domain 0's kernel (xenKernelFile). */
+  xenKernel: string;
   serialSpeed: number;
   timeout: number;
   defaultEntry: string;
@@ -68,7 +70,7 @@ export function menuEntries(config: Config, kernelVersion: string, target: GrubT
   ];
 }
 
-export function grubVars(config: Config, kernelVersion: string, xenVersion: string, target: GrubTarget = { kind: "live" }): GrubVars {
+export function grubVars(config: Config, kernelVersion: string, xenVersion: string, target: GrubTarget = { kind: "live" }, xenKernel = "vmlinuz"): GrubVars {
   const disk = target.kind === "disk";
   return {
     version: config.version,
@@ -78,6 +80,7 @@ export function grubVars(config: Config, kernelVersion: string, xenVersion: stri
       : undefined,
     kernelVersion,
     xenVersion,
+    xenKernel,
     serialSpeed: config.boot.serialSpeed,
     timeout: config.boot.timeout,
     defaultEntry: config.boot.default,

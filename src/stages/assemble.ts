@@ -8,6 +8,7 @@ import { installGrowTools } from "../grow.ts";
 import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, XEN_GUEST_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
 import { overlayTree } from "../overlay.ts";
 import { findHostKeys } from "../ssh/root.ts";
+import { GZIP_KERNEL } from "../kernel/vmlinux.ts";
 
 /** rootpatch/ over the root: the profile's (and the user's) changes to the distribution's files. */
 export function overlayRootpatch(ctx: BuildContext): number {
@@ -83,6 +84,6 @@ export function installBootFiles(ctx: BuildContext): void {
   fs.mkdirSync(ctx.paths.democd, { recursive: true });
   // Hard links into the cache: 20 MB less to write (and sync) at every build.
   linkAsCopy(c.kernel.vmlinuz, path.join(ctx.paths.boot, "vmlinuz"));
-  if (c.kernel.guestKernel) linkAsCopy(c.kernel.guestKernel, path.join(ctx.paths.boot, "vmlinux.gz"));
+  if (c.kernel.guestKernel) linkAsCopy(c.kernel.guestKernel, path.join(ctx.paths.boot, GZIP_KERNEL));
   linkAsCopy(c.xen.xenGz, path.join(ctx.paths.boot, "xen.gz"));
 }

@@ -5,6 +5,7 @@ import { need, sha256, type BuildContext } from "../context.ts";
 import { writeFile } from "../fsutil.ts";
 import { renderFile } from "../render/ejs.ts";
 import { grubVars } from "../render/grub.ts";
+import { xenKernelFile } from "../kernel/vmlinux.ts";
 
 /** The medium's id: what /linuxrc looks for in /democd/id. Derived from what the build is made of. */
 export function mediaId(ctx: BuildContext): string {
@@ -37,7 +38,7 @@ export function renderBootFiles(ctx: BuildContext): void {
   const c = need(ctx.components, "components");
   const templates = path.join(ctx.config.profileDir, "templates");
   ctx.mediaId = mediaId(ctx);
-  writeFile(path.join(ctx.paths.boot, "grub", "grub.cfg"), renderFile(templates, "grub.cfg.ejs", grubVars(ctx.config, c.kernel.release, c.xen.release)));
+  writeFile(path.join(ctx.paths.boot, "grub", "grub.cfg"), renderFile(templates, "grub.cfg.ejs", grubVars(ctx.config, c.kernel.release, c.xen.release, { kind: "live" }, xenKernelFile(ctx.paths.boot))));
   writeFile(path.join(ctx.paths.irtree, "linuxrc"), renderFile(templates, "linuxrc.ejs", linuxrcVars(ctx)), 0o755);
   fs.rmSync(path.join(ctx.paths.irtree, "init"), { force: true });
   fs.symlinkSync("linuxrc", path.join(ctx.paths.irtree, "init"));

@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/load.ts";
 import { renderFile } from "../../../src/render/ejs.ts";
+import { xenKernelFile } from "../../../src/kernel/vmlinux.ts";
 import { grubVars, menuEntries } from "../../../src/render/grub.ts";
 import { REPO } from "../../helpers/paths.ts";
 
@@ -31,7 +34,7 @@ describe("grub.cfg", () => {
         echo 'Loading Xen 4.17.7 ...'
         multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false
         echo 'Loading Linux 6.1.0-56-amd64 ...'
-        module2 /boot/vmlinuz console=tty0 console=hvc0
+        module2 --nounzip /boot/vmlinuz console=tty0 console=hvc0
         echo 'Loading initial ramdisk ...'
         module2 --nounzip /boot/initrd.img
       }
@@ -40,7 +43,7 @@ describe("grub.cfg", () => {
         echo 'Loading Xen 4.17.7 ...'
         multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false
         echo 'Loading Linux 6.1.0-56-amd64 ...'
-        module2 /boot/vmlinuz console=tty0 console=hvc0 ip=192.0.2.10::192.0.2.1:255.255.255.0:demo:eth0:off
+        module2 --nounzip /boot/vmlinuz console=tty0 console=hvc0 ip=192.0.2.10::192.0.2.1:255.255.255.0:demo:eth0:off
         echo 'Loading initial ramdisk ...'
         module2 --nounzip /boot/initrd.img
       }
@@ -49,7 +52,7 @@ describe("grub.cfg", () => {
         echo 'Loading Xen 4.17.7 ...'
         multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot
         echo 'Loading Linux 6.1.0-56-amd64 ...'
-        module2 /boot/vmlinuz console=tty0 console=hvc0 loglevel=7
+        module2 --nounzip /boot/vmlinuz console=tty0 console=hvc0 loglevel=7
         echo 'Loading initial ramdisk ...'
         module2 --nounzip /boot/initrd.img
       }
@@ -87,5 +90,17 @@ describe("grub.cfg", () => {
   it("makes the configured default entry GRUB's default", () => {
     const c = loadConfig({ cli: { defaultEntry: "linux" } });
     expect(grubVars(c, "6.1", "4.17").defaultEntry).toBe("linux");
+  });
+
+  it("loads the gzip'd ELF kernel as domain 0 where /boot has one, and the bzImage for bare Linux", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-boot-"));
+    expect(xenKernelFile(dir)).toBe("vmlinuz");
+    fs.writeFileSync(path.join(dir, "vmlinux.gz"), "");
+    expect(xenKernelFile(dir)).toBe("vmlinux.gz");
+    const text = renderFile(path.join(REPO, "templates"), "grub.cfg.ejs", grubVars(config, "6.1", "4.17", { kind: "live" }, xenKernelFile(dir)));
+    expect(text.match(/^ {2}module2 --nounzip \/boot\/vmlinux\.gz /gm)).toHaveLength(3);
+    expect(text).toMatch(/^ {2}linux \/boot\/vmlinuz console=tty0 console=ttyS0/m);
+    expect(text).not.toMatch(/module2 .*\/boot\/vmlinuz/);
+    fs.rmSync(dir, { recursive: true });
   });
 });
