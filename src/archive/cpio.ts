@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -58,13 +59,25 @@ function header(e: Omit<CpioEntry, "data">, size: number, ino: number): Buffer {
 
 /** One cpio archive with a trailer; inode numbers are assigned in order unless given. */
 export function writeCpio(entries: readonly CpioEntry[]): Buffer {
-  const parts: Buffer[] = [];
-  entries.forEach((e, i) => {
-    parts.push(header(e, e.data.length, e.ino ?? i + 1));
-    parts.push(e.data, Buffer.alloc(pad4(e.data.length)));
-  });
-  parts.push(header({ name: TRAILER, type: "file", perm: 0, uid: 0, gid: 0, mtime: 0, nlink: 1 }, 0, 0));
-  return Buffer.concat(parts);
+  return Buffer.concat([...cpioParts(entries)]);
+}
+
+/** writeCpio's sha256, hashed piece by piece: the archive itself is not put together. */
+export function cpioSha256(entries: readonly CpioEntry[]): string {
+  const hash = crypto.createHash("sha256");
+  for (const part of cpioParts(entries)) hash.update(part);
+  return hash.digest("hex");
+}
+
+function* cpioParts(entries: readonly CpioEntry[]): Generator<Buffer> {
+  let i = 0;
+  for (const e of entries) {
+    i++;
+    yield header(e, e.data.length, e.ino ?? i);
+    yield e.data;
+    yield Buffer.alloc(pad4(e.data.length));
+  }
+  yield header({ name: TRAILER, type: "file", perm: 0, uid: 0, gid: 0, mtime: 0, nlink: 1 }, 0, 0);
 }
 
 export class CpioFormatError extends Error {}

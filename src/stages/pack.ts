@@ -1,12 +1,12 @@
 import path from "node:path";
 import fs from "node:fs";
-import { treeEntries, writeCpio, type CpioEntry } from "../archive/cpio.ts";
+import { cpioSha256, treeEntries, type CpioEntry } from "../archive/cpio.ts";
 import { writeInitrd } from "../archive/initrd.ts";
 import type { TreeRecord } from "../archive/safe-tree.ts";
 import { isRoot } from "../archive/devices.ts";
 import { packTree } from "../archive/tar.ts";
 import { publicConfig } from "../config/load.ts";
-import { need, sha256, type BuildContext } from "../context.ts";
+import { need, type BuildContext } from "../context.ts";
 import { linkAsCopy, writeFile } from "../fsutil.ts";
 
 /** Entries the kernel needs before devtmpfs is up, written without mknod (so no root needed). */
@@ -42,7 +42,7 @@ export function initrdEntries(irtree: string, epoch: number, record?: TreeRecord
 export async function packInitrd(ctx: BuildContext): Promise<{ bytes: number; reused: boolean }> {
   const entries = initrdEntries(ctx.paths.irtree, ctx.sourceDateEpoch);
   const compression = ctx.config.initrd.compression;
-  const cached = path.join(ctx.paths.cache, "initrd", `${sha256(writeCpio(entries))}.${compression}`);
+  const cached = path.join(ctx.paths.cache, "initrd", `${cpioSha256(entries)}.${compression}`);
   const reused = fs.existsSync(cached);
   if (!reused) {
     const tmp = `${cached}.tmp-${process.pid}`;

@@ -1,7 +1,8 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CpioFormatError, readCpio, splitDev, treeEntries, writeCpio, type CpioEntry } from "../../../src/archive/cpio.ts";
+import { CpioFormatError, cpioSha256, readCpio, splitDev, treeEntries, writeCpio, type CpioEntry } from "../../../src/archive/cpio.ts";
 import { tempDir } from "../../helpers/temp.ts";
 
 const entry = (name: string, type: CpioEntry["type"], data = "", extra: Partial<CpioEntry> = {}): CpioEntry => ({
@@ -32,6 +33,15 @@ describe("cpio newc", () => {
     expect(a.equals(b)).toBe(true);
     expect(a.length % 4).toBe(0);
     expect(a.subarray(0, 6).toString()).toBe("070701");
+  });
+
+  it("hashes an archive as written, without putting it together", () => {
+    const entries = [entry("a", "file", "abc"), entry("b", "dir"), entry("c", "file", "12345", { ino: 40 })];
+    const written = writeCpio(entries);
+    expect(cpioSha256(entries)).toBe(crypto.createHash("sha256").update(written).digest("hex"));
+    expect(cpioSha256(entries.slice(0, 2))).not.toBe(cpioSha256(entries));
+    // Inode numbers: given ones kept, the others by position.
+    expect(readCpio(written).entries.map((e) => e.ino)).toEqual([1, 2, 40]);
   });
 
   it("reads concatenated archives segment by segment", () => {
