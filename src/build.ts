@@ -17,6 +17,7 @@ import { makeMinimalRoot } from "./stages/root.ts";
 import { makeDebianRoot } from "./stages/root-debian.ts";
 import { stageDisk, writeDiskOutputs } from "./outputs/disk.ts";
 import { writeInstallKit } from "./disk/install-kit.ts";
+import { installedMotd } from "./stages/motd.ts";
 import { OUTPUT_FORMATS, outputPath, type FormatName } from "./outputs/formats.ts";
 import { installGuests } from "./xenguest/medium.ts";
 
@@ -103,7 +104,7 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
     if (!from && ctx.config.profile === "debian") {
       await log.stage("installer", async () => {
         await requireTools("grub-mkimage");
-        return writeInstallKit(ctx);
+        return writeInstallKit(ctx, installedMotd(ctx));
       }, (r) => `democd-install kit; it needs a disk of ${Math.ceil(r.minBytes / 2 ** 20)} MiB or more`);
     }
   }

@@ -29,9 +29,10 @@ export function installerLayoutEnv(minBytes: number): string {
 /**
  * What the live system's installer writes, made here by the same code as the disk images:
  * GRUB's boot code and core images, the partition table, grub.cfg and fstab with the root's
- * UUID left to fill in, and the smallest disk that holds this system.
+ * UUID left to fill in, the installed system's motd (if the live one is the profile's), and
+ * the smallest disk that holds this system.
  */
-export async function writeInstallKit(ctx: BuildContext): Promise<{ minBytes: number }> {
+export async function writeInstallKit(ctx: BuildContext, motd?: string): Promise<{ minBytes: number }> {
   const v = need(ctx.bootVersions, "bootVersions");
   const dir = path.join(ctx.paths.usr, INSTALL_KIT);
   freshDir(dir);
@@ -45,6 +46,7 @@ export async function writeInstallKit(ctx: BuildContext): Promise<{ minBytes: nu
   const target = { kind: "disk" as const, rootUuid: ROOT_UUID_PLACEHOLDER };
   writeFile(path.join(dir, "grub.cfg.in"), renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, target, xenKernelFile(ctx.paths.boot))));
   writeFile(path.join(dir, "fstab.in"), fstab(ROOT_UUID_PLACEHOLDER));
+  if (motd !== undefined) writeFile(path.join(dir, "motd"), motd);
   // The installed system: the root, /usr (this kit included) and /boot, as on a disk image.
   const content = [ctx.paths.root, ctx.paths.usr, ctx.paths.boot].reduce((n, d) => n + treeBlockBytes(d), 0);
   const minBytes = diskBytesFor(rootBytesNeeded(content).minimum);

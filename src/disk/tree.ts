@@ -68,6 +68,8 @@ export interface InstalledTreeSources {
   /** GRUB's platform directories (modules) for /boot/grub/<platform>. */
   grubPlatforms: { name: string; dir: string }[];
   rootUuid: string;
+  /** The installed system's /etc/motd, if it differs from the live one (installedMotd). */
+  motd?: string;
 }
 
 /** Stage the tree; returns its device nodes (for debugfs to make). */
@@ -83,5 +85,6 @@ export function stageInstalledTree(dest: string, s: InstalledTreeSources): TreeR
   for (const p of s.grubPlatforms) linkOrCopyTree(p.dir, path.join(boot, "grub", p.name));
   writeFile(path.join(boot, "grub", "grub.cfg"), s.grubCfg);
   writeFile(path.join(dest, "etc", "fstab"), fstab(s.rootUuid));
+  if (s.motd !== undefined) writeFile(path.join(dest, "etc", "motd"), s.motd);
   return devices;
 }

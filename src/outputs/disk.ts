@@ -7,6 +7,7 @@ import { checkFreeSpace } from "../diskspace.ts";
 import { diskBytesFor, diskLayout, MiB, parseSize, rootBytesNeeded, type DiskLayout } from "../disk/layout.ts";
 import { scratchDir, writeRawDisk } from "../disk/raw.ts";
 import { stageInstalledTree, treeBlockBytes } from "../disk/tree.ts";
+import { installedMotd } from "../stages/motd.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { freshDir } from "../fsutil.ts";
@@ -59,7 +60,7 @@ export function stageDisk(ctx: BuildContext): StagedDisk {
   checkFreeSpace(outDir, content * (disks.length + 1), `the disk images (${disks.join(", ")})`);
   const tree = path.join(scratch, "tree");
   const unlinked = stageInstalledTree(tree, {
-    root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms,
+    root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms, motd: installedMotd(ctx),
     grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, { kind: "disk", rootUuid: layout.rootFsUuid }, xenKernelFile(ctx.paths.boot))),
   });
   const recorded = ctx.rootRecord ?? { owners: {}, devices: [] };

@@ -48,6 +48,8 @@ export function rootTemplateVars(ctx: BuildContext): Record<string, unknown> {
     sshPasswordLogin: ctx.config.rootPassword !== undefined && ctx.config.rootPassword !== DEMO_ROOT_PASSWORD,
     defaultPassword: DEMO_ROOT_PASSWORD,
     installKit: INSTALL_KIT,
+    // The live medium's text; installedMotd renders the installed system's.
+    installed: false,
   };
 }
 

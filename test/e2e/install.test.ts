@@ -64,6 +64,11 @@ describe("democd-install: the running demo onto a blank disk, then booted from t
       expect((await s.shell(MOUNTS_CMD)).trim()).toBe("/ ext4");
       expect(await s.shell("awk '$2==\"/\"{print $1}' /proc/mounts")).toBe("/dev/vda3");
       expect(await s.shell("xl list | awk 'NR > 1 { print $1 }'")).toBe("Domain-0");
+      // Domain 0 loaded the gzip'd ELF kernel from the disk's /boot; the motd and the boot speak of the installed system.
+      expect(await s.shell("grep -c 'module2 --nounzip /boot/vmlinux.gz' /boot/grub/grub.cfg; ls /boot/vmlinux.gz")).toBe("3\n/boot/vmlinux.gz");
+      expect(await s.shell("grep -c 'installed on this disk' /etc/motd; grep -c 'RAM disk' /etc/motd")).toBe("1\n0");
+      expect(s.output).toContain("democd: toolstack ready: xl list (demo guests run off the live medium)");
+      expect(s.output).not.toContain("no block device is mounted on /usr");
       expect(await s.shell(`echo ${marker} > /root/marker && sync && echo ok`)).toBe("ok");
       s.send("reboot\n");
       await s.child.catch(() => undefined);

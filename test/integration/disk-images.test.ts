@@ -120,6 +120,7 @@ describe("disk images of the minimal build", () => {
   it("holds the root tree with usr inside it: every entry with its type, mode, owner and size", async () => {
     const expected = expectedTree();
     expected.delete("etc/fstab"); // the installed system's own, checked below
+    expected.delete("etc/motd"); // likewise
     const dirs = ["", "usr", ...[...expected].filter(([, e]) => (e.mode & 0o170000) === 0o040000).map(([p]) => p), "boot", "boot/grub"];
     const actual = await listExt4(raw, layout.partitions[2].offset, dirs);
     const problems: string[] = [];
@@ -138,6 +139,9 @@ describe("disk images of the minimal build", () => {
     expect(stat.stdout).toContain('Fast link dest: "usr/bin"');
     const cat = async (f: string) => (await execa("debugfs", ["-R", `cat ${f}`, `${raw}?offset=${layout.partitions[2].offset}`])).stdout;
     expect(await cat("/etc/fstab")).toContain(`UUID=${layout.rootFsUuid}\t/\text4`);
+    const motd = await cat("/etc/motd");
+    expect(motd).toContain("installed on this disk");
+    expect(motd).not.toContain("RAM disk");
     const grub = await cat("/boot/grub/grub.cfg");
     expect(grub).toContain(`search --no-floppy --set=root --fs-uuid ${layout.rootFsUuid}`);
     expect(grub).toContain(`root=UUID=${layout.rootFsUuid} rw`);

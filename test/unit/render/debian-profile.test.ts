@@ -12,7 +12,7 @@ import { tempDir } from "../../helpers/temp.ts";
 const dir = path.join(REPO, "templates/debian");
 const vars = {
   version: "2.0", serialSpeed: 115200, guestMemory: 256, demoNet: DEMO_NET, sshPortBase: SSH_PORT_BASE,
-  sshPasswordLogin: false, defaultPassword: "democd", installKit: INSTALL_KIT,
+  sshPasswordLogin: false, defaultPassword: "democd", installKit: INSTALL_KIT, installed: false,
   builder: "the democd project", buildDate: "2026-01-01", kernelVersion: "6.1.0-1-amd64", xenVersion: "4.17",
 };
 const render = (rel: string, more: Record<string, unknown> = {}) => renderFile(dir, rel, { ...vars, ...more });
@@ -97,6 +97,18 @@ describe("the debian profile's templates", () => {
     expect(chosen).toEqual(expect.arrayContaining(["PermitRootLogin yes", "PasswordAuthentication yes", "PermitEmptyPasswords no"]));
     expect(render("root/etc/motd.ejs")).toContain("over ssh root logs in with a key only");
     expect(render("root/etc/motd.ejs", { sshPasswordLogin: true })).toContain("with the password chosen at build time");
+  });
+
+  it("the motd of an installed system speaks of its disk, not of a RAM disk, the CD or installing", () => {
+    const live = render("root/etc/motd.ejs");
+    const installed = render("root/etc/motd.ejs", { installed: true });
+    expect(live).toContain("/ is a RAM disk");
+    expect(live).toContain("democd-install DISK");
+    expect(installed).toContain("installed on this disk");
+    expect(installed).toContain("xl create /etc/xen/disk-guest.cfg disk=/dev/X");
+    for (const gone of ["RAM disk", "the CD itself", "democd-install", "xen_nat_enable"]) expect(installed).not.toContain(gone);
+    // The ssh password rule holds on both.
+    expect(installed).toContain("over ssh root logs in with a key only");
   });
 
   it("domain 0's ssh client trusts no remembered key on the demo bridge only", () => {
