@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import net from "node:net";
 import { SSH_GUEST_PORTS, type QemuSession } from "../../src/boot/qemu.ts";
-import { LOGIN_TIMEOUT_S, MOUNTS_CMD, withLoggedInBoot } from "../helpers/boot.ts";
+import { LOGIN_TIMEOUT_S, MOUNTS_CMD, inXlConsole, withLoggedInBoot } from "../helpers/boot.ts";
 import { TEST_DEBIAN_PASSWORD } from "../helpers/paths.ts";
 import { freePorts, sshFromHost } from "../helpers/ssh.ts";
 import { needTools } from "../helpers/tools.ts";
@@ -19,19 +19,8 @@ async function markerServer(): Promise<{ port: number; marker: string; close: ()
   return { port: (server.address() as net.AddressInfo).port, marker, close: () => server.close() };
 }
 
-/** Attach to the demo guest's console from domain 0's shell, do `fn` there, detach with Ctrl-]. */
-async function inGuestConsole(s: QemuSession, fn: () => Promise<void>): Promise<void> {
-  await s.type("xl console demo\n");
-  await new Promise((r) => setTimeout(r, 2000));
-  s.send("\r");
-  await fn();
-  // xl console takes Ctrl-] only as a read of its own: nothing typed just before or after.
-  const pause = () => new Promise((r) => setTimeout(r, 1500));
-  await pause();
-  s.send("\x1d");
-  await pause();
-  await s.shell("true", 60);
-}
+/** The demo guest's console from domain 0's shell. */
+const inGuestConsole = (s: QemuSession, fn: () => Promise<void>) => inXlConsole(s, "demo", fn);
 
 /** The ssh host key fingerprint domain 0 printed on its console at boot. */
 const hostKeyOf = (console: string) => /democd: ssh host key (SHA256:\S+)/.exec(console)?.[1];

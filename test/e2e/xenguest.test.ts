@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { QemuSession } from "../../src/boot/qemu.ts";
 import { build, createContext } from "../../src/build.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { LOGIN_TIMEOUT_S, withLoggedInBoot } from "../helpers/boot.ts";
+import { LOGIN_TIMEOUT_S, inXlConsole, withLoggedInBoot } from "../helpers/boot.ts";
 import { democd } from "../helpers/cli.ts";
 import { REPO, TEST_BUILD_DIR, TEST_PASSWORD } from "../helpers/paths.ts";
 import { tempDir } from "../helpers/temp.ts";
@@ -77,20 +77,14 @@ async function waitForLogin(s: QemuSession, name: string): Promise<string> {
   return text;
 }
 
-/** In a guest's console from domain 0, logged in; Ctrl-] leaves. */
-async function inConsole(s: QemuSession, name: string, fn: () => Promise<void>): Promise<void> {
-  await s.type(`xl console ${name}\n`);
-  await new Promise((r) => setTimeout(r, 2000));
-  s.send("\r");
-  await s.login("root", TEST_PASSWORD, 120);
-  await fn();
-  await s.type("exit\n");
-  await s.waitFor(/login: /, 60);
-  const pause = () => new Promise((r) => setTimeout(r, 1500));
-  await pause();
-  s.send("\x1d");
-  await pause();
-  await s.shell("true", 60);
+/** In a guest's console from domain 0, logged in (and out again before Ctrl-] leaves). */
+function inConsole(s: QemuSession, name: string, fn: () => Promise<void>): Promise<void> {
+  return inXlConsole(s, name, async () => {
+    await s.login("root", TEST_PASSWORD, 120);
+    await fn();
+    await s.type("exit\n");
+    await s.waitFor(/login: /, 60);
+  });
 }
 
 describe("xenguest images on the debian ISO (QEMU, TCG, 3 GB)", () => {

@@ -40,3 +40,20 @@ export async function withLoggedInBoot<T>(
 
 /** The mount table lines for / and /usr as "mountpoint fstype". */
 export const MOUNTS_CMD = `awk '$2=="/"||$2=="/usr"{print $2" "$3}' /proc/mounts`;
+
+/**
+ * Attach to a guest's console from domain 0's shell (`xl console NAME`), do `fn` there, and
+ * detach with Ctrl-]: xl console takes it only as a read of its own, so nothing is typed
+ * just before or after it.
+ */
+export async function inXlConsole(s: QemuSession, name: string, fn: () => Promise<void>): Promise<void> {
+  await s.type(`xl console ${name}\n`);
+  await new Promise((r) => setTimeout(r, 2000));
+  s.send("\r");
+  await fn();
+  const pause = () => new Promise((r) => setTimeout(r, 1500));
+  await pause();
+  s.send("\x1d");
+  await pause();
+  await s.shell("true", 60);
+}
