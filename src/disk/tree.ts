@@ -81,7 +81,9 @@ export function stageInstalledTree(dest: string, s: InstalledTreeSources): TreeR
   // The live root links boot -> usr/boot (the medium's /boot, mounted at /usr): on a disk it is a directory.
   if (fs.lstatSync(boot, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(boot);
   fs.mkdirSync(path.join(boot, "grub"), { recursive: true });
-  for (const f of ["vmlinuz", "xen.gz", "initrd.img", GZIP_KERNEL]) if (f !== GZIP_KERNEL || fs.existsSync(path.join(s.boot, f))) linkOrCopy(path.join(s.boot, f), path.join(boot, f));
+  // vmlinux.gz where the build made one: the debian profile's Xen entries load it.
+  const gzipKernel = fs.existsSync(path.join(s.boot, GZIP_KERNEL)) ? [GZIP_KERNEL] : [];
+  for (const f of ["vmlinuz", "xen.gz", "initrd.img", ...gzipKernel]) linkOrCopy(path.join(s.boot, f), path.join(boot, f));
   for (const p of s.grubPlatforms) linkOrCopyTree(p.dir, path.join(boot, "grub", p.name));
   writeFile(path.join(boot, "grub", "grub.cfg"), s.grubCfg);
   writeFile(path.join(dest, "etc", "fstab"), fstab(s.rootUuid));
