@@ -12,7 +12,6 @@ import { loadConfig } from "../src/config/load.ts";
 import type { EntryId } from "../src/config/schema.ts";
 import { GRUB_LIB } from "../src/iso/grub-images.ts";
 import { xorrisoArgs } from "../src/iso/xorriso.ts";
-import { mediumArgs } from "../src/stages/master.ts";
 import { BOOT_GOALS, debianBoots } from "./boots.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -99,7 +98,7 @@ async function mastering(profile: Profile, buildDir: string, profileDir: string)
     const w = await democdBuild(buildDir, profileDir, iso, "iso", profile);
     warm.push(w);
     // xorriso alone with the build's own arguments, writing nowhere: the floor of mastering with xorriso.
-    const args = xorrisoArgs({ ...(await mediumArgs(w.ctx)), out: "stdio:/dev/null", epoch: w.ctx.sourceDateEpoch });
+    const args = xorrisoArgs({ ...(await w.ctx.source.isoLayout(w.ctx)), out: "stdio:/dev/null", epoch: w.ctx.sourceDateEpoch });
     floor.push(await seconds(() => execa("xorriso", args, { env: { SOURCE_DATE_EPOCH: String(w.ctx.sourceDateEpoch), TZ: "UTC", LC_ALL: "C" } })));
     // grub-mkrescue: the one-command alternative, mastering the same trees (it adds its own GRUB).
     mkrescue.push(await seconds(() => execa("grub-mkrescue", ["-o", path.join(OUT, "mkrescue.iso"), ...trees])));

@@ -1,42 +1,39 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Compression, Config } from "./config/schema.ts";
-import { buildPaths, derivedEpoch, envSourceDateEpoch, type BuildContext } from "./context.ts";
+import type { Config } from "./config/schema.ts";
+import { buildPaths, type BuildContext, type Source } from "./context.ts";
+import { envSourceDateEpoch } from "./epoch.ts";
 import { requireTools } from "./exec.ts";
 import { Logger } from "./log.ts";
-import { assembleIrtree, installBootFiles, installKernelModules, overlayRootpatch, refuseHostKeys } from "./stages/assemble.ts";
-import { fetchComponents } from "./stages/fetch.ts";
-import { masterIso, writeIso } from "./stages/master.ts";
-import { assembleUnpacked, copyUnpackedRoot, packUnpacked, unpackedIsoArgs } from "./sources/unpacked.ts";
-import { DemocdError } from "./errors.ts";
-import { bootstrapMode } from "./debian/bootstrap.ts";
-import { checkRootless } from "./debian/rootless.ts";
-import { packInitrd, packRoot, writeManifest } from "./stages/pack.ts";
-import { renderBootFiles } from "./stages/render.ts";
-import { makeMinimalRoot } from "./stages/root.ts";
-import { makeDebianRoot } from "./stages/root-debian.ts";
 import { stageDisk, writeDiskOutputs } from "./outputs/disk.ts";
-import { writeInstallKit } from "./disk/install-kit.ts";
-import { installedMotd } from "./stages/motd.ts";
-import { OUTPUT_FORMATS, outputPath, type FormatName } from "./outputs/formats.ts";
-import { installGuests } from "./xenguest/medium.ts";
-
-/** The external compressor an initrd compression needs (gzip runs in-process). */
-export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
-  return c === "zstd" || c === "xz" || c === "lz4" ? [c] : [];
-}
+import { OUTPUT_FORMATS, type FormatName } from "./outputs/formats.ts";
+import { writeIso } from "./outputs/iso.ts";
+import { preflight } from "./preflight.ts";
+import { openSource } from "./sources/index.ts";
+import { assemble } from "./stages/assemble.ts";
+import { writeInstallKit } from "./stages/installer.ts";
+import { packInitrd, packRoot } from "./stages/pack.ts";
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
-export function createContext(config: Config, options: { verbose?: boolean; quiet?: boolean } = {}): BuildContext {
+/** How many builds' logs build/log/ keeps (build.log, build.log.1, ...). */
+const LOGS_KEPT = 5;
+
+/**
+ * One build's context: the config, its source (an unpacked medium with `from`, else the
+ * configured profile) and a log of its own under the build directory.
+ */
+export function createContext(config: Config, options: { verbose?: boolean; quiet?: boolean; from?: string; source?: Source } = {}): BuildContext {
   // Modes of what democd creates must not depend on the caller's umask.
   process.umask(0o022);
+  const source = options.source ?? openSource(config, options.from);
   const paths = buildPaths(config.buildDir);
   fs.mkdirSync(paths.build, { recursive: true });
+  Logger.rotate(paths.log, LOGS_KEPT);
   const log = new Logger({ verbose: options.verbose, quiet: options.quiet, file: paths.log });
-  log.record(`\n===== democd build ${new Date().toISOString()} =====`);
+  log.record(`===== democd build ${new Date().toISOString()}: ${source.label} =====`);
   const fromEnv = envSourceDateEpoch();
-  return { config, log, paths, sourceDateEpoch: fromEnv ?? 0, epochFromEnv: fromEnv !== undefined };
+  return { config, source, log, paths, sourceDateEpoch: fromEnv ?? 0, epochFromEnv: fromEnv !== undefined };
 }
 
 export interface BuildOutput {
@@ -46,66 +43,30 @@ export interface BuildOutput {
   sha256: string;
 }
 
-/** The build, as a script of stages over one context; its source is a profile's root or an unpacked medium. */
+/**
+ * The build, one script of stages over one context. The source makes the trees and facts
+ * (fetch, root, its part of assemble, render); the stages and writers after it are the same
+ * whatever it is. Everything that can be checked is checked before any work.
+ */
 export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]; iso?: string; sha256?: string; bytes?: number }> {
-  const { log } = ctx;
-  const from = ctx.unpacked;
-  await checkWritersServe(ctx);
-  // Told before fetching anything: what an ordinary user's bootstrap needs from the host.
-  if (!from && ctx.config.profile === "debian" && bootstrapMode() === "unshare") await checkRootless();
-  if (!from) {
-    ctx.components = await log.stage("fetch", async () => {
-      await requireTools("apt-cache", "apt-get", "dpkg-deb", "depmod");
-      const c = await fetchComponents(ctx);
-      if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch([c.kernel.vmlinuz, c.xen.xenGz, c.busybox.binary]);
-      return c;
-    }, (c) => `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`);
-    ctx.bootVersions = { kernel: ctx.components.kernel.release, xen: ctx.components.xen.release };
-  }
-  if (from && from.info.kind !== "democd") {
-    if (fs.readdirSync(path.join(from.dir, "rootpatch")).length) log.warn(`${from.dir}/rootpatch is not applied: this medium was not made by democd (edit ${from.dir}/usr instead)`);
-  } else {
-    await log.stage("root", async () => {
-      await requireTools("openssl", "cp");
-      if (from) return copyUnpackedRoot(ctx, from).then(() => ` from ${from.dir}`);
-      if (ctx.config.profile === "minimal") return makeMinimalRoot(ctx);
-      await requireTools("mmdebstrap");
-      const r = await makeDebianRoot(ctx);
-      return `, ${ctx.config.debian.suite} ${r.reused ? "bootstrap reused" : "bootstrapped"} (${ctx.rootPackages?.length} packages)`;
-    }, (s) => (from ? `unpacked medium${s}` : `profile ${ctx.config.profile}${s ?? ""}`));
-    await log.stage("assemble", async () => {
-      if (from) {
-        const patched = assembleUnpacked(ctx, from);
-        refuseHostKeys(ctx);
-        return `rootpatch ${patched} files`;
-      }
-      const patched = overlayRootpatch(ctx);
-      refuseHostKeys(ctx);
-      const modules = installKernelModules(ctx);
-      installBootFiles(ctx);
-      const ir = await assembleIrtree(ctx);
-      ctx.guests = installGuests(ctx.config.guests, ctx.paths.usr, ctx.sourceDateEpoch);
-      const guests = ctx.guests.length ? `, guests ${ctx.guests.map((g) => g.name).join(" ")}` : "";
-      return `rootpatch ${patched} files, ${modules} kernel modules on the medium, ${ir.modules} in the initrd (+ sfdisk, resize2fs: ${mb(ir.growBytes)})${guests}`;
-    }, (s) => s);
-    if (!from) await log.stage("render", async () => renderBootFiles(ctx), () => `id ${ctx.mediaId}`);
+  const { log, source } = ctx;
+  const same = (s: string) => s;
+  preflight(ctx.config, source);
+  await checkWriters(ctx);
+  await source.check(ctx);
+  await log.stage("fetch", () => source.fetch(ctx), same);
+  if (source.system) {
+    await log.stage("root", () => source.root(ctx), same);
+    await log.stage("assemble", () => assemble(ctx), same);
+    await log.stage("render", () => source.render(ctx), same);
     await log.stage("pack", async () => {
-      if (from) {
-        await requireTools(...(from.info.initrd?.segments ?? []).flatMap((s) => compressorTools(s.compression)));
-        return `initrd.img ${mb(await packUnpacked(ctx, from))}`;
-      }
-      await requireTools(...compressorTools(ctx.config.initrd.compression));
-      const root = await packRoot(ctx);
+      const root = packRoot(ctx);
       const initrd = await packInitrd(ctx);
-      writeManifest(ctx);
-      return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd.bytes)} (${ctx.config.initrd.compression}${initrd.reused ? ", unchanged: reused" : ""})`;
-    }, (s) => s);
+      return `root.tar.gz ${mb(root)}, initrd.img ${mb(initrd.bytes)} (${initrd.compression}${initrd.reused ? ", unchanged: reused" : ""})`;
+    }, same);
     // democd-install's kit goes onto the medium once the root and initrd it installs are made.
-    if (!from && ctx.config.profile === "debian") {
-      await log.stage("installer", async () => {
-        await requireTools("grub-mkimage");
-        return writeInstallKit(ctx, installedMotd(ctx));
-      }, (r) => `democd-install kit; it needs a disk of ${Math.ceil(r.minBytes / 2 ** 20)} MiB or more`);
+    if (source.installer) {
+      await log.stage("installer", () => writeInstallKit(ctx), (r) => `democd-install kit; it needs a disk of ${Math.ceil(r.minBytes / 2 ** 20)} MiB or more`);
     }
   }
   const outputs = await writeOutputs(ctx);
@@ -114,12 +75,9 @@ export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]
   return { outputs, ...(iso && { iso: iso.file, sha256: iso.sha256, bytes: iso.bytes }) };
 }
 
-/** Every writer checked before any work: its tools, and for disk images a democd system to install. */
-async function checkWritersServe(ctx: BuildContext): Promise<void> {
+/** Every writer's tools, before any work. */
+async function checkWriters(ctx: BuildContext): Promise<void> {
   const disks = ctx.config.formats.filter((f) => OUTPUT_FORMATS[f].disk);
-  if (disks.length && ctx.unpacked && ctx.unpacked.info.kind !== "democd") {
-    throw new DemocdError(`--format ${disks.join(",")}: ${ctx.unpacked.dir} holds another tool's medium, which only the iso writer can repack`, { hint: "--format iso" });
-  }
   if (ctx.config.formats.includes("iso")) await requireTools("xorriso");
   if (disks.length) await requireTools("sfdisk", "grub-mkimage", "mformat", "mmd", "mcopy", "mkfs.ext4", "debugfs", ...(disks.some((f) => f !== "raw") ? ["qemu-img" as const] : []));
 }
@@ -133,16 +91,8 @@ export async function writeOutputs(ctx: BuildContext): Promise<BuildOutput[]> {
   // Staged first: a disk size too small or a full output directory fails before anything is written.
   const staged = disks.length ? await log.stage("stage-disk", async () => stageDisk(ctx), (s) => `installed-system tree, disk ${Math.ceil(s.layout.size / 1048576)} MiB`) : undefined;
   if (formats.includes("iso")) {
-    const file = outputPath(path.resolve(ctx.config.out), "iso");
-    const r = await log.stage("master", async () => {
-      if (ctx.unpacked) {
-        await requireTools("xorriso");
-        return writeIso(ctx, unpackedIsoArgs(ctx, ctx.unpacked));
-      }
-      await requireTools("xorriso", "grub-mkimage", "mformat", "mmd", "mcopy");
-      return masterIso(ctx);
-    }, (r) => `${path.relative(process.cwd(), file)} ${mb(r.bytes)}`);
-    outputs.push({ format: "iso", file, ...r });
+    const r = await log.stage("master", () => writeIso(ctx), (r) => `${path.relative(process.cwd(), r.file)} ${mb(r.bytes)}`);
+    outputs.push({ format: "iso", ...r });
   }
   if (staged) outputs.push(...(await writeDiskOutputs(ctx, disks, staged)));
   return outputs;

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command, Option as OptionClass } from "commander";
 import { build, createContext } from "./build.ts";
-import { loadConfigFrom, useUnpackedSource } from "./sources/unpacked.ts";
+import { loadConfigFrom } from "./sources/unpacked.ts";
 import { Logger } from "./log.ts";
 import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
@@ -13,7 +13,8 @@ import { SETTINGS } from "./config/settings.ts";
 import { doctor, formatDoctor } from "./doctor.ts";
 import { diskFullError } from "./diskspace.ts";
 import { DemocdError, isDemocdError } from "./errors.ts";
-import { checkImage, createImage, dumpDiskConfig, dumpInit, dumpParamsConfig, dumpXenConfig, extractImage, packImage, updateImage } from "./xenguest/commands.ts";
+import { checkImage } from "./xenguest/check.ts";
+import { createImage, dumpDiskConfig, dumpInit, dumpParamsConfig, dumpXenConfig, extractImage, packImage, updateImage } from "./xenguest/commands.ts";
 import { OPTION_SPECS, ORDER_HELP, type XenguestOptions } from "./xenguest/ops.ts";
 
 /** The CLI: each command turns its flags into library calls; errors become one line and exit 1. */
@@ -35,11 +36,13 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     const sources = { file: opts.config as string | undefined, cli: opts };
     const from = opts.from ? path.resolve(String(opts.from)) : undefined;
     const config = from ? loadConfigFrom(from, sources) : loadConfig(sources);
-    const ctx = createContext(config, { verbose: program.opts().verbose });
+    const ctx = createContext(config, { verbose: program.opts().verbose, from });
     try {
-      if (from) useUnpackedSource(ctx, from);
       const r = await build(ctx);
       for (const o of r.outputs) ctx.log.info(`${path.relative(process.cwd(), o.file) || o.file}  sha256 ${o.sha256}`);
+    } catch (e) {
+      ctx.log.recordFailure(e);
+      throw e;
     } finally {
       ctx.log.close();
     }

@@ -1,18 +1,15 @@
-import crypto from "node:crypto";
-import fs from "node:fs";
+/**
+ * The build's one context and the Source interface: types only (and two tiny helpers), so
+ * every layer can name them without importing what fills them.
+ */
 import path from "node:path";
-import type { Config } from "./config/schema.ts";
-import type { Logger } from "./log.ts";
-import type { ResolvedPackage } from "./debian/apt.ts";
+import type { Compression } from "./archive/compress.ts";
 import type { TreeRecord } from "./archive/safe-tree.ts";
-import type { UnpackedSource } from "./sources/unpacked.ts";
+import type { Config } from "./config/schema.ts";
+import type { Component } from "./debian/apt.ts";
 import type { GrowComponent } from "./grow.ts";
-
-export interface Component {
-  pkg: ResolvedPackage;
-  /** The unpacked package in the cache. */
-  dir: string;
-}
+import type { MasterArgs } from "./iso/xorriso.ts";
+import type { Logger } from "./log.ts";
 
 export interface Components {
   /**
@@ -42,36 +39,79 @@ export interface Paths {
   log: string;
 }
 
-/** One build: the resolved config, where everything goes, and what stages found out. */
+/** An initrd segment as the pack stage writes it: its compression, and the members it holds (empty: all the rest). */
+export interface SegmentPlan {
+  compression: Compression;
+  members: string[];
+}
+
+/** The ISO writer's inputs a source decides: volume id, trees and boot records. */
+export type IsoLayout = Omit<MasterArgs, "out" | "epoch">;
+
+/**
+ * Where a build's trees come from: the debian or minimal profile, or an unpacked medium. Each
+ * leaves the same trees (ctx.paths: root, usr, irtree, boot, democd) and facts (bootVersions,
+ * sourceDateEpoch, mediaId, records) for the same stages and writers.
+ */
+export interface Source {
+  /** How the build's lines name it: "profile debian", "unpacked medium mydemo". */
+  readonly label: string;
+  /** A democd system (a root and an initrd) to assemble and pack; another tool's medium is repacked as it is. */
+  readonly system: boolean;
+  /** Its medium carries democd-install's kit (the debian profile: its root has the installer's tools). */
+  readonly installer: boolean;
+  /** The rootpatch/ laid over its root. */
+  readonly rootpatch: string;
+  /** Settings it cannot apply, `path: message` each: reported with the config's own errors, before any work. */
+  refuse(config: Config): string[];
+  /** What the host needs for it, told before any work (tools, subordinate ids). */
+  check(ctx: BuildContext): Promise<void>;
+  /** fetch stage: bootVersions, sourceDateEpoch (a profile: components). Returns the stage line's detail. */
+  fetch(ctx: BuildContext): Promise<string>;
+  /** root stage: the root and usr trees (rootRecord where owners could not be set on disk). */
+  root(ctx: BuildContext): Promise<string>;
+  /** assemble stage, after the rootpatch: kernel, hypervisor and modules in the trees, the initrd tree. */
+  boot(ctx: BuildContext): Promise<string>;
+  /** render stage: mediaId, grub.cfg, /linuxrc, /democd/id and build.json (an unpacked medium keeps its own). */
+  render(ctx: BuildContext): Promise<string>;
+  /** The ISO writer's volume id, trees and boot records. */
+  isoLayout(ctx: BuildContext): Promise<IsoLayout>;
+}
+
+/** One build: the resolved config, its source, where everything goes, and what stages found out. */
 export interface BuildContext {
   config: Config;
+  source: Source;
   log: Logger;
   paths: Paths;
   /** Every timestamp on the medium is at most this (SOURCE_DATE_EPOCH). */
   sourceDateEpoch: number;
-  /** Whether SOURCE_DATE_EPOCH came from the environment; if not, fetch derives it from the inputs. */
+  /** Whether SOURCE_DATE_EPOCH came from the environment; if not, the source derives it from its inputs. */
   epochFromEnv: boolean;
+  /** A profile's fetched packages. */
   components?: Components;
-  /** Set by the root stage. */
+  /** Kernel release and Xen version the menus name: the fetched packages' or the unpacked medium's. */
+  bootVersions?: { kernel: string; xen: string };
+  /** A profile's root password hash (root stage). */
   rootPasswordHash?: string;
-  /** Set by the debian profile's root stage: where the root came from, and what it holds. */
+  /** The debian profile's root stage: where the root came from, and what it holds. */
   rootSource?: { bootstrap: string; suite: string; mirrors: { main: string; security: string } };
   rootPackages?: string[];
-  /** Set by assemble: module paths (relative to /lib/modules/<ver>) in load order. */
+  /** Set by a profile's assemble: module paths (relative to /lib/modules/<ver>) in load order. */
   initrdModules?: string[];
-  /** Set by assemble: the part of initrdModules a Xen PV guest loads (XEN_GUEST_MODULES' closure), in load order. */
+  /** The part of initrdModules a Xen PV guest loads (XEN_GUEST_MODULES' closure), in load order. */
   initrdGuestModules?: string[];
-  /** Set by assemble: the part of initrdModules only an installed root needs (ROOTFS_MODULES' closure less the rest's). */
+  /** The part of initrdModules only an installed root needs (ROOTFS_MODULES' closure less the rest's). */
   initrdRootOnlyModules?: string[];
-  /** Set when the source is an unpacked medium (build --from) instead of a profile. */
-  unpacked?: UnpackedSource;
-  /** Kernel release and Xen version the menus name: from the fetched packages or the unpacked medium's manifest. */
-  bootVersions?: { kernel: string; xen: string };
+  /** How the initrd is segmented (a profile: one segment, as configured; an unpacked medium: as it came). */
+  initrdSegments?: SegmentPlan[];
   /**
-   * Owners and device nodes of the root tree that an unprivileged unpack could not apply (build
-   * --from, a rootless bootstrap), by path in the installed system (usr/... for /usr).
+   * Owners and device nodes of the root tree that an unprivileged unpack could not apply (an
+   * unpacked medium, a rootless bootstrap), by path in the installed system (usr/... for /usr).
    */
   rootRecord?: TreeRecord;
+  /** The same for the initrd tree. */
+  irtreeRecord?: TreeRecord;
   /** Set by assemble: the xenguest images on the medium (usr/share/guests). */
   guests?: { name: string; sha256: string }[];
   /** Set by render: the medium's id that /linuxrc looks for. */
@@ -91,25 +131,6 @@ export function buildPaths(buildDir: string): Paths {
     democd: path.join(work, "democd"),
     log: path.join(buildDir, "log", "build.log"),
   };
-}
-
-/** SOURCE_DATE_EPOCH from the environment, if set. */
-export function envSourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const v = env.SOURCE_DATE_EPOCH;
-  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
-}
-
-/**
- * Without SOURCE_DATE_EPOCH, the newest date among the files democd builds from: the kernel,
- * hypervisor and busybox as their Debian packages carry them. The same inputs give the same
- * epoch, so reproducibility needs no action from the user.
- */
-export function derivedEpoch(files: readonly string[]): number {
-  return Math.max(...files.map((f) => Math.floor(fs.statSync(f).mtimeMs / 1000)));
-}
-
-export function sha256(data: string | Buffer): string {
-  return crypto.createHash("sha256").update(data).digest("hex");
 }
 
 export function need<T>(value: T | undefined, what: string): T {

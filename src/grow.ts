@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Component } from "./context.ts";
+import type { Component } from "./debian/apt.ts";
 import { DemocdError } from "./errors.ts";
 import { libraryClosure } from "./elf.ts";
 

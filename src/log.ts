@@ -49,11 +49,12 @@ export class Logger {
     if (this.fd !== undefined) fs.writeSync(this.fd, text.endsWith("\n") ? text : text + "\n");
   }
 
-  private say(line: string): void {
+  /** A line for the terminal (`painted`: its coloured form there); the log gets it plain. */
+  private say(line: string, painted = line): void {
     this.record(line);
     if (this.quiet) return;
     this.clearProgress();
-    this.stream.write(line + "\n");
+    this.stream.write(painted + "\n");
   }
 
   info(message: string): void {
@@ -61,17 +62,17 @@ export class Logger {
   }
 
   warn(message: string): void {
-    this.say(this.color(33, `warning: ${message}`));
+    this.say(`warning: ${message}`, this.color(33, `warning: ${message}`));
   }
 
   error(message: string): void {
-    this.say(this.color(31, `error: ${message}`));
+    this.say(`error: ${message}`, this.color(31, `error: ${message}`));
   }
 
   /** A command about to run: shown with --verbose, always logged. */
   command(argv: readonly string[]): void {
     const line = "$ " + argv.map(shellQuote).join(" ");
-    if (this.verbose) this.say(this.color(2, line));
+    if (this.verbose) this.say(line, this.color(2, line));
     else this.record(line);
   }
 
@@ -98,11 +99,13 @@ export class Logger {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       this.timings.push({ stage: name, seconds });
       const extra = detail ? `  ${detail(result)}` : "";
-      this.say(`${this.color(32, "✓")} ${name.padEnd(9)} ${seconds.toFixed(1).padStart(6)}s${extra}`);
+      const rest = ` ${name.padEnd(9)} ${seconds.toFixed(1).padStart(6)}s${extra}`;
+      this.say(`✓${rest}`, `${this.color(32, "✓")}${rest}`);
       return result;
     } catch (e) {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      this.say(`${this.color(31, "✗")} ${name.padEnd(9)} ${seconds.toFixed(1).padStart(6)}s`);
+      const rest = ` ${name.padEnd(9)} ${seconds.toFixed(1).padStart(6)}s`;
+      this.say(`✗${rest}`, `${this.color(31, "✗")}${rest}`);
       throw e;
     }
   }
@@ -111,6 +114,24 @@ export class Logger {
   timingSummary(): string {
     const total = this.timings.reduce((s, t) => s + t.seconds, 0);
     return this.timings.map((t) => `${t.stage} ${t.seconds.toFixed(1)}s`).join(", ") + ` | total ${total.toFixed(1)}s`;
+  }
+
+  /**
+   * The error a run ends with, whole, into the log file only (the terminal gets its one line
+   * from the CLI): its message, hint, the tools' output it carries, and the stack.
+   */
+  recordFailure(e: unknown): void {
+    const err = e as { message?: string; hint?: string; debug?: string; stack?: string };
+    this.record(["===== failed: " + (err?.message ?? String(e)), err?.hint && `hint: ${err.hint}`, err?.debug, err?.stack].filter(Boolean).join("\n"));
+  }
+
+  /** Keep the last `keep` logs: file -> file.1 -> ... (a new run starts a new file). */
+  static rotate(file: string, keep: number): void {
+    if (!fs.existsSync(file)) return;
+    for (let i = keep - 1; i >= 1; i--) {
+      const from = i === 1 ? file : `${file}.${i - 1}`;
+      if (fs.existsSync(from)) fs.renameSync(from, `${file}.${i}`);
+    }
   }
 
   close(): void {

@@ -1,7 +1,10 @@
 import zlib from "node:zlib";
-import type { Compression } from "../config/schema.ts";
 import { runFilter } from "../exec.ts";
 import type { Logger } from "../log.ts";
+
+/** How an initrd segment may be compressed (the kernel reads each of these). */
+export const COMPRESSIONS = ["gzip", "zstd", "xz", "lz4", "none"] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
 
 /**
  * Compress an initrd image. gzip runs in-process (Node's header has no name and mtime 0,
@@ -78,4 +81,9 @@ async function decompressExactly(body: Buffer, kind: Detected, log?: Logger): Pr
     default:
       throw new Error(`unsupported compression (${kind})`);
   }
+}
+
+/** The external compressor a compression needs (gzip runs in-process). */
+export function compressorTools(c: Compression): ("zstd" | "xz" | "lz4")[] {
+  return c === "zstd" || c === "xz" || c === "lz4" ? [c] : [];
 }

@@ -1,6 +1,5 @@
 import { CpioFormatError, readCpio, writeCpio, type CpioEntry } from "./cpio.ts";
-import { compress, decompress, detectCompression } from "./compress.ts";
-import type { Compression } from "../config/schema.ts";
+import { compress, decompress, detectCompression, type Compression } from "./compress.ts";
 import type { Logger } from "../log.ts";
 
 /**

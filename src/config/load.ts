@@ -1,9 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
-import { readPublicKeyFiles } from "../ssh/keys.ts";
-import { checkImage } from "../xenguest/commands.ts";
-import { guestName } from "../xenguest/medium.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { SETTINGS, defaults, optionProperty, setPath } from "./settings.ts";
 
@@ -18,7 +15,8 @@ export interface ConfigSources {
 
 /**
  * defaults <- base <- config file <- CLI flags, then validated as a whole. Every problem
- * is reported at once, one `source: path: message` line each.
+ * is reported at once, one `source: path: message` line each. Nothing here reads more than
+ * the config file: checks of the files a config names are the build's preflight.
  */
 export function loadConfig(sources: ConfigSources = {}): Config {
   const errors: string[] = [];
@@ -38,11 +36,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       errors.push(`${where}: ${issue.message}${unknown}`);
     }
   }
-  if (parsed.success) errors.push(...checkPaths(parsed.data));
-  if (errors.length) {
-    const where = sources.file ? ` (config file ${sources.file} and flags)` : "";
-    throw new DemocdError(`invalid configuration${where}:\n  ${errors.join("\n  ")}`);
-  }
+  if (errors.length) throw configError(errors, sources.file);
   return parsed.data!;
 }
 
@@ -92,52 +86,10 @@ function cliValues(cli: Record<string, unknown>, errors: string[]): Record<strin
   return out;
 }
 
-/** Checks that need the file system: reported with the schema errors. */
-function checkPaths(config: Config): string[] {
-  const errors: string[] = [];
-  const outDir = path.dirname(path.resolve(config.out));
-  if (!isDirectory(outDir)) errors.push(`out: directory ${outDir} does not exist (create it or choose another --out)`);
-  if (fs.existsSync(config.out) && isDirectory(config.out)) errors.push(`out: ${config.out} is a directory, not a file name`);
-  if (!isDirectory(config.profileDir)) errors.push(`profileDir: ${config.profileDir} is not a directory`);
-  errors.push(...checkGuests(config));
-  errors.push(...checkSshKeys(config));
-  for (const sub of ["rootpatch", "irtree", "templates"]) {
-    const p = path.join(config.profileDir, sub);
-    if (fs.existsSync(p) && !isDirectory(p)) errors.push(`${sub}: ${p} is not a directory (move it away or make it a directory)`);
-  }
-  return errors;
-}
-
-/** Each guest image checked as `democd xenguest check` does; names unique; debian profile only. */
-function checkGuests(config: Config): string[] {
-  const errors: string[] = [];
-  if (config.guests.length && config.profile !== "debian") {
-    errors.push(`guests: the ${config.profile} profile has no Xen toolstack to run them (use --profile debian)`);
-  }
-  const seen = new Map<string, number>();
-  config.guests.forEach((file, i) => {
-    const name = guestName(file);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) errors.push(`guests[${i}]: ${file}: the guest name ${JSON.stringify(name)} (the file name without .xenguest) must be letters, digits and _ . -`);
-    if (seen.has(name)) errors.push(`guests[${i}]: ${file}: the name ${name} is also guests[${seen.get(name)}]'s`);
-    seen.set(name, i);
-    for (const p of checkImage(file)) errors.push(`guests[${i}]: ${file}: ${p}`);
-  });
-  return errors;
-}
-
-/** The key files must hold OpenSSH public keys (never a private key); only the debian profile runs sshd. */
-function checkSshKeys(config: Config): string[] {
-  const errors = readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors;
-  if (config.ssh.keys.length && config.profile !== "debian") errors.unshift(`ssh.keys: the ${config.profile} profile has no ssh server (use --profile debian)`);
-  return errors;
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+/** Every problem of a config in one error, a `path: message` line each. */
+export function configError(errors: readonly string[], file?: string): DemocdError {
+  const where = file ? ` (config file ${file} and flags)` : "";
+  return new DemocdError(`invalid configuration${where}:\n  ${errors.join("\n  ")}`);
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
@@ -152,15 +104,4 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/**
- * The resolved config as recorded on the medium. Not recorded: secrets, the building machine's
- * paths (guests: the manifest lists the images on the medium by name and sha256 instead; ssh key
- * files: their keys are root's authorized_keys on the medium), and
- * which files the build writes (the medium is the same whatever else is written beside it).
- */
-export function publicConfig(config: Config): Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "guests" | "ssh"> {
-  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, guests: _g, ssh: _s, ...rest } = config;
-  return rest;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { COMPRESSIONS } from "../archive/compress.ts";
 import { parseSize } from "../disk/layout.ts";
 import { FORMAT_NAMES, type FormatName } from "../outputs/formats.ts";
 
@@ -16,8 +17,6 @@ export type EntryId = (typeof ENTRY_IDS)[number];
 
 /** debian: a Debian userland bootstrapped by mmdebstrap, with the Xen toolstack; minimal: busybox only. */
 export const PROFILES = ["debian", "minimal"] as const;
-export const COMPRESSIONS = ["gzip", "zstd", "xz", "lz4", "none"] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
 
 const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name");
 
@@ -125,3 +124,15 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * The resolved config as recorded on the medium. Not recorded: secrets, the building machine's
+ * paths (guests: the manifest lists the images on the medium by name and sha256 instead; ssh key
+ * files: their keys are root's authorized_keys on the medium), and
+ * which files the build writes (the medium is the same whatever else is written beside it).
+ */
+export type PublicConfig = Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "guests" | "ssh">;
+export function publicConfig(config: Config): PublicConfig {
+  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, guests: _g, ssh: _s, ...rest } = config;
+  return rest;
+}

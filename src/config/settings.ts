@@ -1,6 +1,7 @@
 import path from "node:path";
 import { FORMAT_NAMES } from "../outputs/formats.ts";
-import { COMPRESSIONS, ENTRY_IDS, PROFILES } from "./schema.ts";
+import { COMPRESSIONS } from "../archive/compress.ts";
+import { ENTRY_IDS, PROFILES } from "./schema.ts";
 
 /**
  * The one table of user-facing settings: each drives a config-file key, a CLI flag and

@@ -11,6 +11,13 @@ export interface ResolvedPackage {
   depends: string;
 }
 
+/** A package fetched and unpacked into the cache. */
+export interface Component {
+  pkg: ResolvedPackage;
+  /** The unpacked package in the cache. */
+  dir: string;
+}
+
 /** Fields of an `apt-cache show` stanza. */
 export function parseStanza(text: string): Record<string, string> {
   const fields: Record<string, string> = {};

@@ -3,7 +3,7 @@ import path from "node:path";
 import { createDevices, isRoot } from "../archive/devices.ts";
 import { SafeTree, type TreeRecord } from "../archive/safe-tree.ts";
 import { untarInto } from "../archive/untar.ts";
-import { sha256 } from "../context.ts";
+import { sha256 } from "../hash.ts";
 import { DemocdError } from "../errors.ts";
 import { lastMeaningfulLine, run } from "../exec.ts";
 import { removeTree } from "../fsutil.ts";

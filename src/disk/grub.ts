@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { run } from "../exec.ts";
-import { sha256 } from "../context.ts";
+import { sha256 } from "../hash.ts";
 import { BIOS_MODULES, BIOS_PLATFORM, EFI_MODULES, EFI_PLATFORM, GRUB_LIB } from "../iso/grub-images.ts";
 import type { Logger } from "../log.ts";
 import { toolVersion } from "../tool-version.ts";

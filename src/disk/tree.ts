@@ -50,6 +50,22 @@ export function treeBlockBytes(dir: string): number {
   return total;
 }
 
+/**
+ * What the installed system's /boot takes of the medium's /boot: all of it but GRUB's own
+ * files under grub/ (the disk gets GRUB's modules from the host, and a menu of its own);
+ * grub.cfg still counts, as the disk's stands in its place.
+ */
+export function installedBootBytes(bootDir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(bootDir, { withFileTypes: true, recursive: true })) {
+    const rel = path.relative(bootDir, path.join(e.parentPath, e.name));
+    if (rel.startsWith(`grub${path.sep}`) && rel !== path.join("grub", "grub.cfg")) continue;
+    const size = e.isFile() ? fs.statSync(path.join(e.parentPath, e.name)).size : 4096;
+    total += Math.ceil(size / 4096) * 4096;
+  }
+  return total;
+}
+
 export function fstab(rootUuid: string): string {
   return [
     "# democd installed system: the root file system on this disk, found by its UUID.",

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { sha256 } from "../context.ts";
+import { sha256 } from "../hash.ts";
 import { DemocdError } from "../errors.ts";
 import { TOOL_FILES, run } from "../exec.ts";
 import type { Logger } from "../log.ts";

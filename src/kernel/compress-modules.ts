@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { sha256 } from "../context.ts";
+import { sha256 } from "../hash.ts";
 import { run } from "../exec.ts";
 import { linkTree, removeTree } from "../fsutil.ts";
 import type { Logger } from "../log.ts";

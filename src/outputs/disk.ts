@@ -2,22 +2,21 @@ import fs from "node:fs";
 import path from "node:path";
 import { isRoot } from "../archive/devices.ts";
 import type { TreeRecord } from "../archive/safe-tree.ts";
-import { need, sha256, type BuildContext } from "../context.ts";
+import { need, type BuildContext } from "../context.ts";
+import { sha256 } from "../hash.ts";
 import { checkFreeSpace } from "../diskspace.ts";
 import { diskBytesFor, diskLayout, MiB, parseSize, rootBytesNeeded, type DiskLayout } from "../disk/layout.ts";
 import { scratchDir, writeRawDisk } from "../disk/raw.ts";
-import { stageInstalledTree, treeBlockBytes } from "../disk/tree.ts";
+import { installedBootBytes, stageInstalledTree, treeBlockBytes } from "../disk/tree.ts";
 import { installedMotd } from "../stages/motd.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { freshDir } from "../fsutil.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB } from "../iso/grub-images.ts";
-import { renderFile } from "../render/ejs.ts";
-import { grubVars } from "../render/grub.ts";
+import { renderGrubCfg } from "../stages/render.ts";
 import { writeAtomically } from "./atomic.ts";
 import { convertArgs, OUTPUT_FORMATS, outputPath, type FormatName, type OutputFormat } from "./formats.ts";
 import { fixVhdFile, fixVmdkFile } from "./fixups.ts";
-import { xenKernelFile } from "../kernel/vmlinux.ts";
 
 /** The seed every id on the disk derives from: what the build is made of, and the disk's size. */
 export function diskSeed(ctx: BuildContext, size: number): string {
@@ -46,11 +45,10 @@ export interface StagedDisk {
 
 /** The installed system's tree and its disk layout. */
 export function stageDisk(ctx: BuildContext): StagedDisk {
-  const v = need(ctx.bootVersions, "bootVersions");
   const scratch = scratchDir(ctx.paths.build);
   freshDir(scratch);
   const grubPlatforms = [BIOS_PLATFORM, EFI_PLATFORM].map((name) => ({ name, dir: path.join(GRUB_LIB, name) }));
-  const content = [ctx.paths.root, ctx.paths.usr, ctx.paths.boot, ...grubPlatforms.map((p) => p.dir)].reduce((n, d) => n + treeBlockBytes(d), 0);
+  const content = [ctx.paths.root, ctx.paths.usr, ...grubPlatforms.map((p) => p.dir)].reduce((n, d) => n + treeBlockBytes(d), installedBootBytes(ctx.paths.boot));
   const size = diskSize(ctx.config.disk.size, content);
   const seed = diskSeed(ctx, size);
   const layout = diskLayout(size, seed);
@@ -61,7 +59,7 @@ export function stageDisk(ctx: BuildContext): StagedDisk {
   const tree = path.join(scratch, "tree");
   const unlinked = stageInstalledTree(tree, {
     root: ctx.paths.root, usr: ctx.paths.usr, boot: ctx.paths.boot, rootUuid: layout.rootFsUuid, grubPlatforms, motd: installedMotd(ctx),
-    grubCfg: renderFile(path.join(ctx.config.profileDir, "templates"), "grub.cfg.ejs", grubVars(ctx.config, v.kernel, v.xen, { kind: "disk", rootUuid: layout.rootFsUuid }, xenKernelFile(ctx.paths.boot))),
+    grubCfg: renderGrubCfg(ctx, { kind: "disk", rootUuid: layout.rootFsUuid }),
   });
   const recorded = ctx.rootRecord ?? { owners: {}, devices: [] };
   return { tree, layout, seed, record: { owners: recorded.owners, devices: [...recorded.devices, ...unlinked] } };

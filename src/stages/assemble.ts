@@ -9,10 +9,19 @@ import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, XEN_GUEST_MODULES, moduleCl
 import { overlayTree } from "../overlay.ts";
 import { findHostKeys } from "../ssh/root.ts";
 import { GZIP_KERNEL } from "../kernel/vmlinux.ts";
+import { installGuests } from "../xenguest/medium.ts";
 
-/** rootpatch/ over the root: the profile's (and the user's) changes to the distribution's files. */
-export function overlayRootpatch(ctx: BuildContext): number {
-  return overlayTree(path.join(ctx.config.profileDir, "rootpatch"), ctx.paths.root, { label: "rootpatch" });
+/**
+ * The assemble stage, for every source: its rootpatch/ over the root, no ssh host key on the
+ * medium, its kernel, hypervisor and initrd tree, and the xenguest images onto the medium.
+ */
+export async function assemble(ctx: BuildContext): Promise<string> {
+  const patched = overlayTree(ctx.source.rootpatch, ctx.paths.root, { label: path.relative(process.cwd(), ctx.source.rootpatch) || ctx.source.rootpatch });
+  refuseHostKeys(ctx);
+  const boot = await ctx.source.boot(ctx);
+  ctx.guests = installGuests(ctx.config.guests, ctx.paths.usr, ctx.sourceDateEpoch);
+  const guests = ctx.guests.length ? `, guests ${ctx.guests.map((g) => g.name).join(" ")}` : "";
+  return `rootpatch ${patched} files${boot}${guests}`;
 }
 
 /** No ssh host private key goes onto a medium (a rootpatch/ or an unpacked tree could bring one). */

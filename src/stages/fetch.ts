@@ -5,7 +5,8 @@ import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { compressedModules, prunedModules } from "../kernel/compress-modules.ts";
 import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
-import type { BuildContext, Component, Components } from "../context.ts";
+import type { BuildContext, Components } from "../context.ts";
+import type { Component } from "../debian/apt.ts";
 import { GROW_PACKAGES, growProgramFiles } from "../grow.ts";
 import { guestKernel } from "../kernel/vmlinux.ts";
 

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { busyboxApplets, installBusybox } from "../busybox.ts";
 import { INSTALL_KIT } from "../disk/install-kit.ts";
-import { need, sha256, type BuildContext } from "../context.ts";
+import { need, type BuildContext } from "../context.ts";
+import { sha256 } from "../hash.ts";
 import { freshDir, mirrorTree, symlink } from "../fsutil.ts";
 import { mediumModulesPath } from "./assemble.ts";
 import { overlayTree } from "../overlay.ts";
@@ -28,24 +29,27 @@ export const DEMO_NET = { bridge: "xenbr0", prefix: "169.254.1", dom0: "169.254.
 /** Domain 0's port SSH_PORT_BASE+N leads to demo guest N's ssh (xen_nat_enable), as on the original CD. */
 export const SSH_PORT_BASE = 2200;
 
-/** Variables every root template sees. */
-export function rootTemplateVars(ctx: BuildContext): Record<string, unknown> {
-  const c = need(ctx.components, "components");
+/**
+ * Variables every root template sees: the build's facts, which every source has (an unpacked
+ * medium's motd is matched against them). `sshPasswordLogin` defaults to what the config says.
+ */
+export function rootTemplateVars(ctx: BuildContext, sshPasswordLogin?: boolean): Record<string, unknown> {
+  const v = need(ctx.bootVersions, "bootVersions");
   return {
     version: ctx.config.version,
     builder: ctx.config.builder,
     hostname: ctx.config.hostname,
     serialSpeed: ctx.config.boot.serialSpeed,
-    kernelVersion: c.kernel.release,
-    xenVersion: c.xen.release,
+    kernelVersion: v.kernel,
+    xenVersion: v.xen,
     buildDate: new Date(ctx.sourceDateEpoch * 1000).toISOString().slice(0, 10),
-    rootPasswordHash: need(ctx.rootPasswordHash, "rootPasswordHash"),
+    rootPasswordHash: ctx.rootPasswordHash,
     passwordChangedDays: Math.floor(ctx.sourceDateEpoch / 86400),
     guestMemory: ctx.config.guest.memory,
     demoNet: DEMO_NET,
     sshPortBase: SSH_PORT_BASE,
     // The documented default is no secret: over ssh, root then needs a key.
-    sshPasswordLogin: ctx.config.rootPassword !== undefined && ctx.config.rootPassword !== DEMO_ROOT_PASSWORD,
+    sshPasswordLogin: sshPasswordLogin ?? (ctx.config.rootPassword !== undefined && ctx.config.rootPassword !== DEMO_ROOT_PASSWORD),
     defaultPassword: DEMO_ROOT_PASSWORD,
     installKit: INSTALL_KIT,
     // The live medium's text; installedMotd renders the installed system's.
@@ -65,7 +69,7 @@ export async function hashRootPassword(ctx: BuildContext): Promise<string> {
 /** templates/<profile>/usr and /root over the trees, *.ejs rendered with the root's variables. */
 export function renderProfileTemplates(ctx: BuildContext): void {
   const { profile, profileDir } = ctx.config;
-  const vars = rootTemplateVars(ctx);
+  const vars = { ...rootTemplateVars(ctx), rootPasswordHash: need(ctx.rootPasswordHash, "rootPasswordHash") };
   const profileTemplates = path.join(profileDir, "templates", profile);
   const render = (rel: string, text: string) => renderText(text, vars, `${profileTemplates}/${rel}.ejs`);
   overlayTree(path.join(profileTemplates, "usr"), ctx.paths.usr, { render, label: `templates/${profile}/usr` });

@@ -4,7 +4,7 @@ import { createDevices, isRoot } from "../archive/devices.ts";
 import { readInitrd, type InitrdSegment } from "../archive/initrd.ts";
 import { SafeTree } from "../archive/safe-tree.ts";
 import { untarInto } from "../archive/untar.ts";
-import type { Compression } from "../config/schema.ts";
+import type { Compression } from "../archive/compress.ts";
 import { checkFreeSpace } from "../diskspace.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";

@@ -1,4 +1,5 @@
-import { INIT_DIRS, REQUIRED_MEMBERS, filesUnder, textOf, type ImageMembers } from "./image.ts";
+import { DemocdError } from "../errors.ts";
+import { INIT_DIRS, REQUIRED_MEMBERS, filesUnder, loadImage, textOf, type ImageMembers } from "./image.ts";
 import { allVars, parseShellVars, type ConfigProblem } from "./shellvars.ts";
 import { parseCfgSize } from "./sizes.ts";
 import { getXl, parseXlConfig, type XlConfig } from "./xlcfg.ts";
@@ -159,4 +160,14 @@ function fileOf(files: { file: string; cfg: XlConfig }[], key: string): string {
     if (s) out = `${file}:${s.line}`;
   }
   return out;
+}
+
+/** Every problem of the image (empty: valid). Reading problems (hostile members) are one. */
+export function checkImage(target: string): string[] {
+  try {
+    return checkMembers(loadImage(target).members);
+  } catch (e) {
+    if (e instanceof DemocdError) return [e.message.replace(`${target}: `, "")];
+    throw e;
+  }
 }

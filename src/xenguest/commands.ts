@@ -46,16 +46,6 @@ export function updateImage(target: string, opts: XenguestOptions): void {
   writeImage(r.members, target, img.kind, true);
 }
 
-/** Every problem of the image (empty: valid). Reading problems (hostile members) are one. */
-export function checkImage(target: string): string[] {
-  try {
-    return checkMembers(loadImage(target).members);
-  } catch (e) {
-    if (e instanceof DemocdError) return [e.message.replace(`${target}: `, "")];
-    throw e;
-  }
-}
-
 function loadValid(target: string): ImageMembers {
   const img = loadImage(target);
   const missing = checkMembers(img.members).filter((p) => /^(params|guest|disk)\.cfg: (missing|is a directory)/.test(p));

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { CpioEntry } from "../archive/cpio.ts";
 import { SafeTree } from "../archive/safe-tree.ts";
 import { writeTar } from "../archive/tar-writer.ts";
-import { envSourceDateEpoch } from "../context.ts";
+import { envSourceDateEpoch } from "../epoch.ts";
 import { DemocdError } from "../errors.ts";
 import { removeTree } from "../fsutil.ts";
 

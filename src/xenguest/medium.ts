@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { sha256 } from "../context.ts";
+import { sha256 } from "../hash.ts";
 import { loadImage, packMembers } from "./image.ts";
 
 /** Where the medium keeps guest images (under the usr tree, mounted at /usr), for xenguest-manager autoboot. */

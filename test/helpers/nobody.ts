@@ -1,5 +1,6 @@
 import path from "node:path";
 import { execa } from "execa";
+import { requireUnderCi } from "./ci.ts";
 import { REPO } from "./paths.ts";
 import { needTools } from "./tools.ts";
 
@@ -20,6 +21,7 @@ export async function democdAsNobody(args: string[], options: { env: NodeJS.Proc
     return execa("unshare", ["--uts", "sh", "-c", `hostname "$0" && exec setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups sh -c 'umask ${options.umask ?? "022"}; exec "$@"' sh "$@"`, options.hostname, ...cmd], { cwd: REPO, reject: false, env: options.env, extendEnv: false });
   }
   const shell = ["sh", "-c", `umask ${options.umask ?? "022"}; exec "$@"`, "sh", ...cmd];
+  requireUnderCi(asRoot(), "this build would run as the caller, not as another user (nobody)");
   if (!asRoot()) return execa(shell[0], shell.slice(1), { cwd: REPO, reject: false, env: options.env, extendEnv: false });
   await needTools("setpriv");
   const setpriv = ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups"];

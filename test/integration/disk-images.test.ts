@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { sha256 } from "../../src/context.ts";
+import { sha256 } from "../../src/hash.ts";
 import { diskLayout, MiB, PART_TYPES } from "../../src/disk/layout.ts";
 import { democd, expectOneCleanError, scratch } from "../helpers/cli.ts";
 import { TEST_BUILD_DIR } from "../helpers/paths.ts";

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { fileSha256 } from "../../src/stages/master.ts";
+import { fileSha256 } from "../../src/hash.ts";
 import { democd, scratch } from "../helpers/cli.ts";
 import { REPO } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";

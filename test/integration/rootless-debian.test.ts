@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, inject, it } from "vitest";
-import { fileSha256 } from "../../src/stages/master.ts";
+import { fileSha256 } from "../../src/hash.ts";
 import { expectOneCleanError } from "../helpers/cli.ts";
 import { firstDifference } from "../helpers/iso-diff.ts";
 import { NOBODY, democdAsNobody } from "../helpers/nobody.ts";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { fileSha256 } from "../../src/stages/master.ts";
+import { fileSha256 } from "../../src/hash.ts";
 import { NOBODY, democdAsNobody } from "../helpers/nobody.ts";
 import { needTools } from "../helpers/tools.ts";
 import { tempDir } from "../helpers/temp.ts";

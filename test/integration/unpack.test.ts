@@ -4,13 +4,14 @@ import zlib from "node:zlib";
 import { execa } from "execa";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { writeCpio } from "../../src/archive/cpio.ts";
-import { fileSha256 } from "../../src/stages/master.ts";
+import { fileSha256 } from "../../src/hash.ts";
 import { democd, expectOneCleanError, scratch } from "../helpers/cli.ts";
 import { hostileTar, sandbox } from "../helpers/hostile.ts";
 import { listIso, xorrisoReport } from "../helpers/iso.ts";
 import { needTools } from "../helpers/tools.ts";
 
 const iso = inject("isoPath");
+const diskBase = inject("diskBase");
 
 const debianIso = inject("debianIsoPath");
 
@@ -55,6 +56,36 @@ describe("unpack-iso and build --from on a democd medium", () => {
     expect(b.exitCode, b.stderr).toBe(0);
     // Same files, modes, owners, symlinks and archive members: the same bytes.
     expect(await fileSha256(out)).toBe(await fileSha256(iso));
+  });
+
+  it("is a source like a profile: its disk image boots the original build's menu and motd, and what it cannot apply is refused before any work", async () => {
+    await needTools("sfdisk", "debugfs");
+    const { dir, buildDir } = scratch();
+    const target = path.join(dir, "mydemo");
+    expect((await democd(["unpack-iso", iso, target])).exitCode).toBe(0);
+    const out = path.join(dir, "again");
+    const b = await democd(["build", "--from", target, "--format", "iso,raw", "--out", out, "--build-dir", buildDir]);
+    expect(b.exitCode, b.stderr).toBe(0);
+    expect(await fileSha256(`${out}.iso`)).toBe(await fileSha256(iso));
+    // The installed system the build that made the medium wrote: its menu (same root UUID: same
+    // size and ids), fstab and installed-system motd. (Not every byte: Rock Ridge on the medium
+    // kept no write bits, so the unpacked files are 0444 where the build's were 0644.)
+    const cat = async (raw: string, f: string) => {
+      const table = JSON.parse((await execa("sfdisk", ["--json", raw])).stdout) as { partitiontable: { partitions: { start: number }[] } };
+      return (await execa("debugfs", ["-R", `cat ${f}`, `${raw}?offset=${table.partitiontable.partitions[2].start * 512}`])).stdout;
+    };
+    for (const f of ["/boot/grub/grub.cfg", "/etc/fstab", "/etc/motd"]) expect(await cat(`${out}.raw`, f), f).toBe(await cat(`${diskBase}.raw`, f));
+    expect(await cat(`${out}.raw`, "/etc/motd")).toContain("installed on this disk");
+
+    const refused = await democd(["build", "--from", target, "--root-password", "other", "--xen-args", "loglvl=all", "--out", path.join(dir, "x.iso"), "--build-dir", buildDir]);
+    expectOneCleanError(refused, /invalid configuration:\n\s+boot\.xenArgs: .* keeps what its medium was built with \("bootscrub=false"\); edit .*work\/boot\/grub\/grub\.cfg instead\n\s+rootPassword: .*; edit .*root\/etc\/shadow instead/);
+    expect(refused.stderr).not.toContain("other\n");
+    expect(fs.existsSync(path.join(dir, "x.iso"))).toBe(false);
+
+    // A menu edited by hand: the ISO keeps it; disk images, which render their own, are refused.
+    fs.appendFileSync(path.join(target, "work/boot/grub/grub.cfg"), "# edited\n");
+    const edited = await democd(["build", "--from", target, "--format", "iso,qcow2", "--out", path.join(dir, "y"), "--build-dir", buildDir]);
+    expectOneCleanError(edited, /formats: qcow2: .*grub\.cfg is not the menu democd renders from .*democd\.json/);
   });
 
   it("an edit under root/ lands in the rebuilt medium's root.tar.gz; a rootpatch overlays it", async () => {

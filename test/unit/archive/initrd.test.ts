@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CpioEntry } from "../../../src/archive/cpio.ts";
 import { InitrdFormatError, readInitrd, writeInitrd } from "../../../src/archive/initrd.ts";
-import { COMPRESSIONS } from "../../../src/config/schema.ts";
+import { COMPRESSIONS } from "../../../src/archive/compress.ts";
 import { needTools } from "../../helpers/tools.ts";
 
 const e = (name: string, data: string): CpioEntry => ({ name, type: "file", perm: 0o644, uid: 0, gid: 0, mtime: 1, data: Buffer.from(data) });

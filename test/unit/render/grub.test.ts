@@ -69,10 +69,12 @@ describe("grub.cfg", () => {
 
   it("carries the configured Xen and Linux command lines into every entry", () => {
     const c = loadConfig({ cli: { xenArgs: "iommu=0", linuxArgs: "quiet", dom0Mem: "1024M" } });
-    for (const e of menuEntries(c, "6.1")) {
-      expect(e.linux).toContain("quiet");
-      if (e.xen) expect(e.xen).toMatch(/^dom0_mem=1024M .*iommu=0/);
-    }
+    const entries = menuEntries(c, "6.1");
+    expect(entries).toHaveLength(4);
+    for (const e of entries) expect(e.linux).toContain("quiet");
+    const xen = entries.filter((e) => e.xen !== undefined);
+    expect(xen.map((e) => e.id)).toEqual(["xen", "xen-ip", "xen-safe"]);
+    for (const e of xen) expect(e.xen).toMatch(/^dom0_mem=1024M .*iommu=0/);
   });
 
   it("gives domain 0 the machine's memory up to 512M by default, and takes Xen's whole dom0_mem syntax", () => {

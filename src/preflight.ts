@@ -1,0 +1,53 @@
+import fs from "node:fs";
+import path from "node:path";
+import { configError } from "./config/load.ts";
+import type { Config } from "./config/schema.ts";
+import type { Source } from "./context.ts";
+import { readPublicKeyFiles } from "./ssh/keys.ts";
+import { checkImage } from "./xenguest/check.ts";
+import { guestName } from "./xenguest/medium.ts";
+
+/**
+ * What a build checks before any work, beyond the config's own shape: the files and
+ * directories it names, and the settings its source cannot apply. Every problem at once,
+ * a `path: message` line each, in the config's error.
+ */
+export function preflight(config: Config, source: Source): void {
+  const errors = [...checkPaths(config), ...checkGuests(config), ...readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors, ...source.refuse(config)];
+  if (errors.length) throw configError(errors);
+}
+
+function checkPaths(config: Config): string[] {
+  const errors: string[] = [];
+  const outDir = path.dirname(path.resolve(config.out));
+  if (!isDirectory(outDir)) errors.push(`out: directory ${outDir} does not exist (create it or choose another --out)`);
+  if (fs.existsSync(config.out) && isDirectory(config.out)) errors.push(`out: ${config.out} is a directory, not a file name`);
+  if (!isDirectory(config.profileDir)) errors.push(`profileDir: ${config.profileDir} is not a directory`);
+  for (const sub of ["rootpatch", "irtree", "templates"]) {
+    const p = path.join(config.profileDir, sub);
+    if (fs.existsSync(p) && !isDirectory(p)) errors.push(`${sub}: ${p} is not a directory (move it away or make it a directory)`);
+  }
+  return errors;
+}
+
+/** Each guest image checked as `democd xenguest check` does; names unique. */
+function checkGuests(config: Config): string[] {
+  const errors: string[] = [];
+  const seen = new Map<string, number>();
+  config.guests.forEach((file, i) => {
+    const name = guestName(file);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) errors.push(`guests[${i}]: ${file}: the guest name ${JSON.stringify(name)} (the file name without .xenguest) must be letters, digits and _ . -`);
+    if (seen.has(name)) errors.push(`guests[${i}]: ${file}: the name ${name} is also guests[${seen.get(name)}]'s`);
+    seen.set(name, i);
+    for (const p of checkImage(file)) errors.push(`guests[${i}]: ${file}: ${p}`);
+  });
+  return errors;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

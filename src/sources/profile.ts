@@ -1,0 +1,86 @@
+import path from "node:path";
+import type { Config } from "../config/schema.ts";
+import type { BuildContext, IsoLayout, Source } from "../context.ts";
+import { derivedEpoch } from "../epoch.ts";
+import { requireTools, type ToolName } from "../exec.ts";
+import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
+import { volumeId } from "../iso/xorriso.ts";
+import { assembleIrtree, installBootFiles, installKernelModules } from "../stages/assemble.ts";
+import { fetchComponents } from "../stages/fetch.ts";
+import { renderBootFiles, writeManifest } from "../stages/render.ts";
+import { compressorTools } from "../archive/compress.ts";
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+/**
+ * What the debian and minimal profiles share: Debian's kernel, Xen and busybox fetched by
+ * exact version, the medium's /boot and initrd tree made from them, and democd's own menu,
+ * /linuxrc and manifest rendered from the config. They differ in their root.
+ */
+export abstract class ProfileSource implements Source {
+  readonly system = true;
+  abstract readonly installer: boolean;
+  readonly rootpatch: string;
+
+  constructor(protected readonly config: Config) {
+    this.rootpatch = path.join(config.profileDir, "rootpatch");
+  }
+
+  get label(): string {
+    return `profile ${this.config.profile}`;
+  }
+
+  refuse(_config: Config): string[] {
+    return [];
+  }
+
+  /** The tools its stages run, told before any work. */
+  protected tools(): ToolName[] {
+    return ["apt-cache", "apt-get", "dpkg-deb", "depmod", "openssl", "cp", ...compressorTools(this.config.initrd.compression), ...(this.config.formats.includes("iso") ? (["grub-mkimage", "mformat", "mmd", "mcopy"] as const) : [])];
+  }
+
+  async check(_ctx: BuildContext): Promise<void> {
+    await requireTools(...this.tools());
+  }
+
+  async fetch(ctx: BuildContext): Promise<string> {
+    const c = await fetchComponents(ctx);
+    ctx.components = c;
+    if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch([c.kernel.vmlinuz, c.xen.xenGz, c.busybox.binary]);
+    ctx.bootVersions = { kernel: c.kernel.release, xen: c.xen.release };
+    return `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`;
+  }
+
+  abstract root(ctx: BuildContext): Promise<string>;
+
+  async boot(ctx: BuildContext): Promise<string> {
+    const modules = installKernelModules(ctx);
+    installBootFiles(ctx);
+    const ir = await assembleIrtree(ctx);
+    ctx.initrdSegments = [{ compression: this.config.initrd.compression, members: [] }];
+    return `, ${modules} kernel modules on the medium, ${ir.modules} in the initrd (+ sfdisk, resize2fs: ${mb(ir.growBytes)})`;
+  }
+
+  async render(ctx: BuildContext): Promise<string> {
+    renderBootFiles(ctx);
+    writeManifest(ctx);
+    return `id ${ctx.mediaId}`;
+  }
+
+  /** The trees in place, GRUB's own modules beside them, and both boot modes' images. */
+  async isoLayout(ctx: BuildContext): Promise<IsoLayout> {
+    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, ctx.log);
+    return {
+      volid: volumeId(this.config.version),
+      grafts: [
+        { iso: "/", host: ctx.paths.usr },
+        { iso: "/boot", host: ctx.paths.boot },
+        { iso: "/democd", host: ctx.paths.democd },
+        { iso: `/boot/grub/${BIOS_PLATFORM}`, host: path.join(GRUB_LIB, BIOS_PLATFORM) },
+        { iso: `/boot/grub/${EFI_PLATFORM}`, host: path.join(GRUB_LIB, EFI_PLATFORM) },
+      ],
+      bios: { eltorito: images.eltorito, mbr: images.mbr },
+      efi: { image: images.efiImg },
+    };
+  }
+}
