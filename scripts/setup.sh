@@ -12,6 +12,7 @@ APT_PACKAGES=(
   xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
   qemu-system-x86 qemu-utils ovmf fdisk e2fsprogs
   shellcheck python3 ipxe openssh-client
+  nftables    # tests: xen_nat_enable's rules loaded by the real nft in a private network namespace
   fdisk e2fsprogs dosfstools
 )
 

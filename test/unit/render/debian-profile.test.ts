@@ -71,18 +71,6 @@ describe("the debian profile's templates", () => {
     for (const s of ["vif-democd", "block-democd"]) expect(fs.statSync(path.join(dir, "root/etc/xen/scripts", s)).mode & 0o111, s).toBe(0o111);
   });
 
-  it("xen_nat_enable masquerades the demo network's traffic that leaves by any other interface than its bridge", () => {
-    const script = render("usr/sbin/xen_nat_enable.ejs");
-    expect(script).toContain('ip saddr 169.254.1.0/24 oifname != "xenbr0" masquerade');
-    expect(script).toContain("echo 1 >/proc/sys/net/ipv4/ip_forward");
-  });
-
-  it("xen_nat_enable forwards domain 0's port 2200+N to guest N's ssh, from outside the bridge only", () => {
-    const script = render("usr/sbin/xen_nat_enable.ejs");
-    expect(script).toContain('iifname != "xenbr0" tcp dport 2201-2453 dnat ip to tcp dport map { $ports }');
-    expect(script).toContain('ports="$ports${ports:+, }$((2200 + n)) : 169.254.1.$n . 22"');
-  });
-
   it("sshd: keys only with the documented default password, passwords too when the user chose one; never empty ones", () => {
     const byDefault = settings(render("root/etc/ssh/sshd_config.d/democd.conf.ejs"));
     expect(byDefault).toEqual([

@@ -4,6 +4,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderFile } from "../../../src/render/ejs.ts";
 import { REPO } from "../../helpers/paths.ts";
+import { tempDir } from "../../helpers/temp.ts";
 import { needTools } from "../../helpers/tools.ts";
 
 const vars = {
@@ -18,6 +19,48 @@ const vars = {
 };
 const linuxrc = renderFile(path.join(REPO, "templates"), "linuxrc.ejs", vars);
 
+/** Run `script` in `dir` with /linuxrc's functions and settings loaded (not its main), the sandbox's bin/ first on PATH. */
+async function lib(dir: string, script: string) {
+  const cwd = dir || tempDir("linuxrc");
+  fs.writeFileSync(path.join(cwd, "linuxrc"), linuxrc);
+  return execa("sh", ["-c", `. ./linuxrc; SYSFS=$PWD/sys; PATH=$PWD/bin:$PATH; ${script}`], { cwd, env: { DEMOCD_LINUXRC_LIB: "1", PATH: process.env.PATH }, extendEnv: false });
+}
+
+/** A stub program in the sandbox's bin/. */
+function stub(dir: string, name: string, body: string): void {
+  fs.mkdirSync(path.join(dir, "bin"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "bin", name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+}
+
+/**
+ * A sandbox with a fake sysfs for one disk, vda, as the kernel lays it out: class/block/vda with
+ * its size, class/block/vda/vdaN with partition, start and size, and class/block/vdaN linking
+ * there; sfdisk, blockdev (which "re-reads" the table: partition N takes the rest of the disk
+ * but the backup GPT) and resize2fs stubs that log to ./calls.
+ */
+function fakeDisk(d: { total: number; parts: number[][] }): string {
+  const dir = tempDir("linuxrc");
+  const block = path.join(dir, "sys/class/block");
+  fs.mkdirSync(path.join(block, "vda"), { recursive: true });
+  fs.writeFileSync(path.join(block, "vda/size"), `${d.total}\n`);
+  for (const [n, start, size] of d.parts) {
+    const p = path.join(block, "vda", `vda${n}`);
+    fs.mkdirSync(p);
+    fs.writeFileSync(path.join(p, "partition"), `${n}\n`);
+    fs.writeFileSync(path.join(p, "start"), `${start}\n`);
+    fs.writeFileSync(path.join(p, "size"), `${size}\n`);
+    fs.symlinkSync(`vda/vda${n}`, path.join(block, `vda${n}`));
+  }
+  const calls = path.join(dir, "calls");
+  const log = (name: string) => `#!/bin/sh\nin=; [ "$1" = --no-reread ] && in=" <'$(cat)'"; echo "${name} $*$in" >>${JSON.stringify(calls)}\n`;
+  fs.mkdirSync(path.join(dir, "bin"));
+  fs.writeFileSync(path.join(dir, "bin/sfdisk"), log("sfdisk"), { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "bin/resize2fs"), log("resize2fs"), { mode: 0o755 });
+  const last = d.parts.at(-1)!;
+  fs.writeFileSync(path.join(dir, "bin/blockdev"), `${log("blockdev")}echo ${d.total - last[1] - 33} >${JSON.stringify(path.join(block, "vda", `vda${last[0]}`, "size"))}\n`, { mode: 0o755 });
+  return dir;
+}
+
 async function shellcheck(text: string): Promise<string> {
   const r = await execa("shellcheck", ["-s", "sh", "-x", "-P", path.join(REPO, "irtree"), "-"], { input: text, reject: false, cwd: path.join(REPO, "irtree") });
   return r.stdout + r.stderr;
@@ -26,44 +69,54 @@ async function shellcheck(text: string): Promise<string> {
 describe("/linuxrc", () => {
   beforeAll(() => needTools("shellcheck"));
 
-  it("bakes in the medium id, kernel, timeout, tmpfs size and module load order", () => {
-    expect(linuxrc).toContain("MEDIA_ID='democd-1.0-0123456789abcdef'");
-    expect(linuxrc).toContain("KVER='6.1.0-56-amd64'");
-    expect(linuxrc).toContain("MEDIA_TIMEOUT=30");
-    expect(linuxrc).toContain("TMPFS_SIZE='50%'");
-    expect(linuxrc).toContain("MODULES='kernel/drivers/cdrom/cdrom.ko kernel/fs/isofs/isofs.ko kernel/drivers/block/xen-blkfront.ko'");
-    expect(linuxrc).toContain("GUEST_MODULES='kernel/fs/isofs/isofs.ko kernel/drivers/block/xen-blkfront.ko'");
-    expect(linuxrc).toContain("ROOT_ONLY_MODULES='kernel/fs/ext4/ext4.ko'");
+  it("bakes in the medium id, kernel, timeout, tmpfs size and module load order", async () => {
+    const r = await lib("", 'printf "%s|" "$MEDIA_ID" "$KVER" "$MEDIA_TIMEOUT" "$TMPFS_SIZE" "$MODULES" "$GUEST_MODULES" "$ROOT_ONLY_MODULES"');
+    expect(r.stdout).toBe([vars.mediaId, vars.kernelVersion, "30", "50%", vars.modules.join(" "), vars.guestModules.join(" "), vars.rootOnlyModules.join(" "), ""].join("|"));
   });
 
-  it("honours the documented kernel parameters", () => {
-    for (const p of ["democd.media=*", "democd.tmpfs=*", "democd.timeout=*", "democd.shell", "ip=*"]) expect(linuxrc).toContain(`${p})`);
+  it("takes the documented kernel parameters, and leaves the rest to init", async () => {
+    const sandbox = tempDir("linuxrc");
+    fs.writeFileSync(path.join(sandbox, "cmdline"), "BOOT_IMAGE=/boot/vmlinuz democd.media=/dev/sr1 democd.tmpfs=1g democd.timeout=9 democd.shell root=PARTUUID=AbC rootfstype=xfs rootflags=noatime democd.nogrow ip=dhcp quiet 4\n");
+    const r = await lib(sandbox, 'CMDLINE=cmdline; parse_cmdline; printf "%s|" "$MEDIA_DEV" "$TMPFS_SIZE" "$MEDIA_TIMEOUT" "$SHELL_BEFORE_SWITCH" "$ROOT" "$ROOTFSTYPE" "$ROOTFLAGS" "$NOGROW" "$IP"');
+    expect(r.stdout).toBe("/dev/sr1|1g|9|1|PARTUUID=AbC|xfs|noatime|1|dhcp|");
+    const none = await lib(sandbox, 'printf "" >cmdline; CMDLINE=cmdline; parse_cmdline; printf "%s|" "$MEDIA_DEV" "$TMPFS_SIZE" "$ROOT" "$ROOTFSTYPE" "$NOGROW"');
+    expect(none.stdout).toBe("|50%||ext4||");
   });
 
-  it("takes the installed-system path when root= names a device, the live one otherwise", () => {
-    for (const p of ["root=*", "rootfstype=*", "rootflags=*", "democd.nogrow"]) expect(linuxrc).toContain(`${p})`);
-    // root=UUID=/LABEL= through busybox findfs, PARTUUID= through sfdisk, a /dev path as it is.
-    expect(linuxrc).toMatch(/UUID=\*\|LABEL=\*\) findfs "\$ROOT"/);
-    expect(linuxrc).toMatch(/PARTUUID=\*\) find_partuuid/);
-    expect(linuxrc).toMatch(/sfdisk --part-uuid/);
-    expect(linuxrc).toMatch(/if \[ -n "\$ROOT" \]; then\n\s+mount_installed_root \|\| continue/);
-    // Mounted read-write, then the same way into it as the live root.
-    expect(linuxrc).toContain('mount -t "$ROOTFSTYPE" -o "rw${ROOTFLAGS:+,$ROOTFLAGS}" "$ROOT_DEV" "$NEWROOT"');
-    expect(linuxrc.match(/switch_to_root "\$@"/g)).toHaveLength(2);
+  it("finds root= by UUID or LABEL (findfs), PARTUUID (sfdisk, any case) or a device path", async () => {
+    const sandbox = fakeDisk({ total: 2097152, parts: [[1, 2048, 2048], [3, 4096, 1048576]] });
+    stub(sandbox, "findfs", '[ "$1" = UUID=1234 ] && echo /dev/vda3; [ "$1" = LABEL=democd-root ] && echo /dev/vda3; exit 0');
+    stub(sandbox, "sfdisk", '[ "$1 $2 $3" = "--part-uuid /dev/vda 3" ] && echo 0FC63DAF-ABCD; exit 0');
+    const resolve = (root: string) => lib(sandbox, `is_block() { [ "$1" = /dev/vda3 ]; }; ROOT='${root}'; resolve_root; echo "rc=$?"`).then((r) => r.stdout);
+    expect(await resolve("UUID=1234")).toBe("/dev/vda3\nrc=0");
+    expect(await resolve("LABEL=democd-root")).toBe("/dev/vda3\nrc=0");
+    expect(await resolve("PARTUUID=0fc63daf-abcd")).toBe("/dev/vda3\nrc=0");
+    expect(await resolve("PARTUUID=00000000-0000")).toBe("rc=1");
+    expect(await resolve("/dev/vda3")).toBe("/dev/vda3\nrc=0");
+    expect(await resolve("/dev/vdb1")).toBe("rc=1");
+    expect(await resolve("vda3")).toBe("rc=1");
   });
 
-  it("grows only the last partition, only with at least 1 MiB free after it, and says from what size to what", () => {
-    expect(linuxrc).toContain('[ $((total - end)) -ge $((2048 + 33)) ] || return 0');
-    expect(linuxrc).toContain('sfdisk --relocate gpt-bak-std "/dev/$disk"');
-    expect(linuxrc).toContain("echo ', +' | sfdisk --no-reread --no-tell-kernel -N \"$n\" \"/dev/$disk\"");
-    expect(linuxrc).toContain('blockdev --rereadpt "/dev/$disk"');
-    expect(linuxrc).toContain('resize2fs "$ROOT_DEV"');
-    expect(linuxrc).toMatch(/say "grew the root \$ROOT_DEV from .* MiB to .* MiB/);
-  });
+  it("grows the root partition only when it is the disk's last with at least 1 MiB after it, then ext4, and says from what size to what", async () => {
+    // 1 GiB disk, the root (partition 3) 512 MiB from 2 MiB on: 510 MiB after it.
+    const grown = fakeDisk({ total: 2097152, parts: [[1, 2048, 2048], [3, 4096, 1048576]] });
+    const r = await lib(grown, "ROOT_DEV=/dev/vda3; is_block() { :; }; grow_partition; grow_fs; echo \"from=$GROW_FROM\"");
+    expect(r.stdout.split("\n")).toEqual([
+      "democd: /dev/vda has 510 MiB after /dev/vda3: growing partition 3",
+      expect.stringMatching(/^democd: grew the root \/dev\/vda3 from 512 MiB to 1021 MiB \(partition and ext4\) in \d+\.\d\ds$/),
+      "from=1048576",
+    ]);
+    expect(fs.readFileSync(path.join(grown, "calls"), "utf8")).toBe(
+      ["sfdisk --relocate gpt-bak-std /dev/vda", "sfdisk --no-reread --no-tell-kernel -N 3 /dev/vda <', +'", "blockdev --rereadpt /dev/vda", "resize2fs /dev/vda3", ""].join("\n"),
+    );
 
-  it("switches out of the initramfs with switch_root, passing init's arguments on", () => {
-    expect(linuxrc).toMatch(/exec switch_root "\$NEWROOT" \/sbin\/init "\$@"/);
-    expect(linuxrc).not.toMatch(/\bpivot_root\b/);
+    // Less than 1 MiB (and the backup GPT's 33 sectors) after it, or another partition after it: nothing touched.
+    for (const parts of [[[1, 2048, 2048], [3, 4096, 2097152 - 4096 - 2080]], [[3, 4096, 1048576], [4, 1052672, 2048]]]) {
+      const kept = fakeDisk({ total: 2097152, parts });
+      const k = await lib(kept, "ROOT_DEV=/dev/vda3; is_block() { :; }; grow_partition; grow_fs; echo \"from=$GROW_FROM\"");
+      expect(k.stdout).toBe("from=");
+      expect(fs.existsSync(path.join(kept, "calls"))).toBe(false);
+    }
   });
 
   it("passes shellcheck, with the scripts it sources", async () => {
