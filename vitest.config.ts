@@ -9,6 +9,7 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts"],
           testTimeout: 30_000,
           globalSetup: ["test/setup/temp-root.ts"],
+          setupFiles: ["test/setup/assertions.ts"],
         },
       },
       {
@@ -16,6 +17,7 @@ export default defineConfig({
           name: "system",
           include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
           globalSetup: ["test/setup/temp-root.ts", "test/setup/build-iso.ts"],
+          setupFiles: ["test/setup/assertions.ts"],
           // QEMU boots under TCG take a minute each: one at a time, with room for a loaded machine.
           pool: "forks",
           poolOptions: { forks: { singleFork: true } },

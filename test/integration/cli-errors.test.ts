@@ -1,8 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { democd, expectOneCleanError, scratch } from "../helpers/cli.ts";
 import { REPO } from "../helpers/paths.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const leftovers = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".iso") || f.includes(".tmp-"));
 
@@ -70,6 +72,14 @@ describe("bad input gives one clear line, exit 1 and no partial ISO", () => {
     const { dir, buildDir } = scratch();
     const r = await democd(["build", "--build-dir", buildDir, "--out", path.join(dir, "no/such/dir/x.iso")]);
     expectOneCleanError(r, /out: directory .*no\/such\/dir does not exist/);
+    // The log says it too, after the run's first line.
+    expect(fs.readFileSync(path.join(buildDir, "log/build.log"), "utf8")).toMatch(/^===== democd build .*: profile debian =====\n===== failed: invalid configuration:\n\s+out: directory .*no\/such\/dir does not exist/);
+  });
+
+  it("./make.ts runs from any directory, as the user's shell starts it", async () => {
+    const r = await execa(path.join(REPO, "make.ts"), ["build", "--help"], { cwd: tempDir("elsewhere"), reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain("--from <dir>");
   });
 
   it("a rootpatch that is not a directory", async () => {
