@@ -113,6 +113,13 @@ export function mergedXlConfig(members: ImageMembers): string {
 /** Keys whose string value names a file the guest needs. */
 export const FILE_KEYS = ["kernel", "ramdisk", "device_tree"] as const;
 
+/**
+ * Names domain 0's xenguest-manager refuses in params.cfg (its hooks run with the parameters
+ * exported): they would change how domain 0 finds its programs. The same list as
+ * templates/debian/usr/lib/democd/xenguest-vars.awk.
+ */
+export const RESERVED_PARAMS = /^(PATH|IFS|ENV|BASH_ENV|CDPATH|HOME|SHELL|PS[1-4]|LANG|LANGUAGE|LC_[A-Z_]*|LD_[A-Z_]*|TMPDIR|guestname|guestdir|guestcfgfile|XENGUEST_[A-Z_]*)$/;
+
 /** Every problem of an image, one `member[:line]: message` each; empty when valid. */
 export function checkMembers(members: ImageMembers): string[] {
   const problems: string[] = [];
@@ -125,6 +132,9 @@ export function checkMembers(members: ImageMembers): string[] {
   if (params !== undefined) {
     const f = parseShellVars(params);
     problems.push(...f.problems.map((p) => where("params.cfg", p)));
+    for (const [key, { line }] of allVars(f)) {
+      if (RESERVED_PARAMS.test(key)) problems.push(`params.cfg:${line}: ${key}: a name the manager and the hooks rely on, not a guest parameter`);
+    }
     const auto = allVars(f).get("GUEST_AUTOBOOT");
     if (auto && !["0", "1"].includes(auto.value)) problems.push(`params.cfg:${auto.line}: GUEST_AUTOBOOT must be 0 or 1, got ${JSON.stringify(auto.value)}`);
   }

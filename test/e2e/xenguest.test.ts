@@ -136,6 +136,16 @@ describe("xenguest images on the debian ISO (QEMU, TCG, 3 GB)", () => {
       expect(await s.shell("xenguest-manager status spare")).toBe("spare: stopped");
       expect(await s.shell("xenguest-manager start web 2>&1; echo rc=$?")).toMatch(/already running[\s\S]*rc=1/);
       expect(await s.shell("xenguest-manager remove spare && xenguest-manager list")).toMatch(/removed\nweb$/);
+
+      // Images a user copies in are untrusted here too: a link planted for xl.cfg, a command in params.cfg.
+      await s.shell("mkdir -p /tmp/evil && cd /tmp/evil && printf 'memory = 64\\n' >guest.cfg && printf 'DISK_SIZE=\"0\"\\n' >disk.cfg && printf 'GUEST_AUTOBOOT=\"1\"\\n' >params.cfg && cd /");
+      await s.shell("ln -s /root/.ssh/authorized_keys /tmp/evil/xl.cfg && tar -cf /tmp/link.xenguest -C /tmp/evil . && rm /tmp/evil/xl.cfg");
+      expect(await s.shell("xenguest-manager create /tmp/link.xenguest evil 2>&1; echo rc=$?", 60)).toBe(
+        "xenguest-manager: error: /tmp/link.xenguest: member ./xl.cfg: a symbolic link to /root/.ssh/authorized_keys (an image holds no links); refused, nothing written\nrc=1",
+      );
+      await s.shell("printf 'GUEST_AUTOBOOT=\"$(touch /tmp/pwned)\"\\n' >/tmp/evil/params.cfg && tar -cf /tmp/cmd.xenguest -C /tmp/evil .");
+      expect(await s.shell("xenguest-manager create /tmp/cmd.xenguest evil 2>&1; echo rc=$?", 60)).toMatch(/params\.cfg: line 1: GUEST_AUTOBOOT: uses a shell expansion .*; refused\nrc=1$/);
+      expect(await s.shell("ls /tmp/pwned /var/lib/xenguest/ 2>&1")).toBe("ls: cannot access '/tmp/pwned': No such file or directory\n/var/lib/xenguest/:\nweb");
     }, {
       memoryMb: 3072,
       beforeLogin: async (s) => {

@@ -28,7 +28,7 @@ export function sandbox(): { base: string; inside: string; outside: string; work
  * A hostile tar made with Python's tarfile, which writes any member name it is given:
  * each spec is [type, name, target-or-content].
  */
-export async function hostileTar(file: string, members: [type: "file" | "dir" | "symlink" | "hardlink" | "chardev", name: string, arg?: string][]): Promise<void> {
+export async function hostileTar(file: string, members: [type: "file" | "dir" | "symlink" | "hardlink" | "chardev" | "fifo" | "setuid", name: string, arg?: string][]): Promise<void> {
   const script = `
 import io, sys, tarfile, json
 members = json.loads(sys.argv[2])
@@ -47,6 +47,10 @@ with tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT) as t:
             i.type = tarfile.LNKTYPE; i.linkname = arg
         elif kind == "chardev":
             i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; i.mode = 0o666
+        elif kind == "fifo":
+            i.type = tarfile.FIFOTYPE; i.mode = 0o644
+        elif kind == "setuid":
+            data = (arg or "#!/bin/sh\\n").encode(); i.size = len(data); i.mode = 0o4755
         t.addfile(i, io.BytesIO(data) if data is not None else None)
 `;
   await execa("python3", ["-c", script, file, JSON.stringify(members.map(([k, n, a]) => [k, n, a ?? null]))]);

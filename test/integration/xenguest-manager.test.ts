@@ -4,6 +4,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO } from "../helpers/paths.ts";
 import { tempDir } from "../helpers/temp.ts";
+import { hostileTar } from "../helpers/hostile.ts";
 import { needTools } from "../helpers/tools.ts";
 
 const MANAGER = path.join(REPO, "templates/debian/usr/sbin/xenguest-manager");
@@ -126,5 +127,147 @@ describe("xenguest-manager makes a guest's disk from disk.cfg without mounting",
     expect(r.exitCode).toBe(0);
     const lines = fs.readFileSync(out, "utf8").split("\n").filter(Boolean);
     expect(lines).toEqual(["memory = 128", 'extra = "console=hvc0"', "ramdisk = '/abs/initrd'", `kernel = "${g}/files/kernel"`, 'name = "web"', `disk = [ "format=raw,vdev=xvda,access=rw,target=${g}/disk.img" ]`]);
+  });
+});
+
+/**
+ * Domain 0's side of an image: the manager as the medium has it, on this host, against a stub
+ * xl that keeps the domains it "runs" in a file. Everything it may write is under `lib/`.
+ */
+function domain0(): { dir: string; images: string; victim: string; run: (args: string[], env?: Record<string, string>) => Promise<{ exitCode?: number; stdout: string; stderr: string }>; calls: () => string[] } {
+  const dir = tempDir("xg-dom0");
+  const images = path.join(dir, "images");
+  for (const d of ["bin", "lib", "conf", "images", "outside"]) fs.mkdirSync(path.join(dir, d));
+  const victim = path.join(dir, "outside", "authorized_keys");
+  fs.writeFileSync(victim, "untouched\n");
+  // xl: create -p marks a domain running, destroy and a finished shutdown unmark it; a
+  // shutdown of a domain named wedged-* never finishes.
+  fs.writeFileSync(path.join(dir, "bin", "xl"), `#!/bin/sh
+echo "xl $*" >>"${dir}/xl.calls"
+doms="${dir}/xl.running"
+touch "$doms"
+case $1 in
+  create) name=$(sed -n 's/^name = "\\(.*\\)"$/\\1/p' "$3"); echo "$name" >>"$doms" ;;
+  domid) grep -qx "$2" "$doms"; exit $? ;;
+  destroy) grep -vx "$2" "$doms" >"$doms.new"; mv "$doms.new" "$doms" ;;
+  shutdown) case $3 in wedged-*) sleep 1000 ;; esac; grep -vx "$3" "$doms" >"$doms.new"; mv "$doms.new" "$doms" ;;
+esac
+exit 0
+`, { mode: 0o755 });
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    execa(MANAGER, args, {
+      reject: false,
+      env: { XENGUEST_PATH: `${path.join(dir, "bin")}:/usr/sbin:/usr/bin:/sbin:/bin`, XENGUEST_DIR: path.join(dir, "lib"), XENGUEST_CONF: path.join(dir, "conf"), XENGUEST_IMAGES: images, XENGUEST_LOG: path.join(dir, "xenguest.log"), TMPDIR: dir, ...env },
+    });
+  const calls = () => (fs.existsSync(path.join(dir, "xl.calls")) ? fs.readFileSync(path.join(dir, "xl.calls"), "utf8").trim().split("\n") : []);
+  return { dir, images, victim, run, calls };
+}
+
+const VALID = [
+  ["file", "./params.cfg", 'GUEST_AUTOBOOT="1"\n'],
+  ["file", "./guest.cfg", 'memory = 64\nkernel = "files/kernel"\n'],
+  ["file", "./disk.cfg", 'DISK_SIZE="0"\n'],
+  ["dir", "./files"],
+  ["file", "./files/kernel", "not a kernel"],
+] as const;
+
+describe("xenguest-manager in domain 0 reads an image as untrusted", () => {
+  beforeAll(() => needTools("tar", "python3", "awk", "timeout"));
+
+  it("refuses, in one line naming the member, links, .., absolute names, devices, FIFOs and setuid files: nothing written, nothing run", async () => {
+    const d = domain0();
+    const marker = path.join(d.dir, "outside", "pwned");
+    const hostile: [string, Parameters<typeof hostileTar>[1][number], RegExp][] = [
+      ["symlinked xl.cfg", ["symlink", "./xl.cfg", d.victim], /member \.\/xl\.cfg: a symbolic link/],
+      ["hard link", ["hardlink", "./guest2.cfg", "./guest.cfg"], /member \.\/guest2\.cfg: a hard link to \.\/guest\.cfg/],
+      ["..", ["file", "./../outside/evil", "x"], /member \.\/\.\.\/outside\/evil: a name with \.\. in it/],
+      ["absolute", ["file", "/tmp/evil-abs", "x"], /member \/tmp\/evil-abs: an absolute name/],
+      ["device", ["chardev", "./null"], /member \.\/null: a device node/],
+      ["fifo", ["fifo", "./pipe"], /member \.\/pipe: a FIFO/],
+      ["setuid", ["setuid", "./files/sh"], /member \.\/files\/sh: setuid or setgid/],
+    ];
+    for (const [what, member, message] of hostile) {
+      const image = path.join(d.dir, "evil.xenguest");
+      await hostileTar(image, [...VALID.map((m) => [...m] as Parameters<typeof hostileTar>[1][number]), member]);
+      const r = await d.run(["create", image, "evil"]);
+      expect(r.exitCode, what).toBe(1);
+      expect(r.stderr.trim().split("\n"), what).toHaveLength(1);
+      expect(r.stderr, what).toMatch(message);
+      expect(r.stderr, what).toContain("refused, nothing written");
+      expect(fs.readdirSync(path.join(d.dir, "lib")), what).toEqual([]);
+    }
+    // Data, not scripts: an expansion in params.cfg or disk.cfg is refused with its line, and never runs.
+    for (const [file, text] of [["./params.cfg", `GUEST_AUTOBOOT="1"\nNAME="$(touch ${marker})"\n`], ["./disk.cfg", `DISK_SIZE="\`touch ${marker}\`"\n`], ["./params.cfg", "PATH=/tmp\n"]] as const) {
+      const image = path.join(d.dir, "evil.xenguest");
+      await hostileTar(image, [...VALID.filter((m) => m[1] !== file).map((m) => [...m] as Parameters<typeof hostileTar>[1][number]), ["file", file, text]]);
+      const r = await d.run(["create", image, "evil"]);
+      expect(r.exitCode, text).toBe(1);
+      expect(r.stderr, text).toMatch(new RegExp(`${file.slice(2).replace(".", "\\.")}: line \\d: (NAME|DISK_SIZE): uses a shell expansion|params\\.cfg: line 1: PATH: a name the manager and the hooks rely on`));
+      expect(fs.readdirSync(path.join(d.dir, "lib")), text).toEqual([]);
+    }
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(fs.existsSync("/tmp/evil-abs")).toBe(false);
+    expect(fs.readFileSync(d.victim, "utf8")).toBe("untouched\n");
+    expect(fs.readdirSync(path.join(d.dir, "outside")).sort()).toEqual(["authorized_keys"]);
+    expect(d.calls()).toEqual([]);
+  });
+
+  it("starts an image on the medium without a create first; writes xl.cfg afresh, never through a link; hooks see the parsed params", async () => {
+    const d = domain0();
+    await hostileTar(path.join(d.images, "web.xenguest"), [
+      ...VALID.filter((m) => m[1] !== "./params.cfg").map((m) => [...m] as Parameters<typeof hostileTar>[1][number]),
+      ["file", "./params.cfg", 'GUEST_AUTOBOOT="1"\nGREETING="a & b @ \\"c\\" $ d"\n'],
+      ["dir", "./init.post"],
+    ]);
+    fs.mkdirSync(path.join(d.dir, "conf", "init.post"));
+    fs.writeFileSync(path.join(d.dir, "conf", "init.post", "10-show"), '#!/bin/sh\necho "post $guestname: $GREETING"\n', { mode: 0o755 });
+    const r = await d.run(["start", "web"]);
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain("xenguest-manager: guest web started");
+    expect(fs.readFileSync(path.join(d.dir, "xenguest.log"), "utf8")).toContain('post web: a & b @ "c" $ d');
+    const guestdir = path.join(d.dir, "lib", "web");
+    expect(d.calls()).toEqual([`xl domid web`, `xl create -p ${guestdir}/xl.cfg`, "xl unpause web"]);
+
+    // A link planted where xl.cfg goes (by anything) is replaced, not written through.
+    await d.run(["stop", "web"]);
+    fs.rmSync(path.join(guestdir, "xl.cfg"));
+    fs.symlinkSync(d.victim, path.join(guestdir, "xl.cfg"));
+    expect((await d.run(["start", "web"])).exitCode).toBe(0);
+    expect(fs.readFileSync(d.victim, "utf8")).toBe("untouched\n");
+    expect(fs.lstatSync(path.join(guestdir, "xl.cfg")).isFile()).toBe(true);
+    expect(fs.readFileSync(path.join(guestdir, "xl.cfg"), "utf8")).toContain(`kernel = "${guestdir}/files/kernel"`);
+  });
+
+  it("a failing init.post hook is named and leaves the running guest running, unless --destroy-on-failure", async () => {
+    const d = domain0();
+    await hostileTar(path.join(d.images, "web.xenguest"), VALID.map((m) => [...m] as Parameters<typeof hostileTar>[1][number]));
+    fs.mkdirSync(path.join(d.dir, "conf", "init.post"));
+    fs.writeFileSync(path.join(d.dir, "conf", "init.post", "10-fail"), "#!/bin/sh\nexit 3\n", { mode: 0o755 });
+    const r = await d.run(["start", "web"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`hook ${path.join(d.dir, "conf/init.post/10-fail")} of web failed`);
+    expect(r.stderr).toContain("guest web started, but an init.post hook failed");
+    expect((await d.run(["status", "web"])).stdout).toBe("web: running");
+    await d.run(["stop", "web"]);
+    const strict = await d.run(["start", "web", "--destroy-on-failure"]);
+    expect(strict.exitCode).toBe(1);
+    expect(strict.stderr).toContain("its domain was destroyed (--destroy-on-failure)");
+    expect((await d.run(["status", "web"])).stdout).toBe("web: stopped");
+  });
+
+  it("stop waits a bounded time for a wedged guest, says so, and --kill destroys it", async () => {
+    const d = domain0();
+    await hostileTar(path.join(d.images, "wedged-1.xenguest"), VALID.map((m) => [...m] as Parameters<typeof hostileTar>[1][number]));
+    expect((await d.run(["start", "wedged-1"])).exitCode).toBe(0);
+    const started = Date.now();
+    const r = await d.run(["stop", "wedged-1"], { XENGUEST_STOP_TIMEOUT: "2" });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("guest wedged-1 did not shut down within 2s (stop wedged-1 --kill destroys it)");
+    const k = await d.run(["stop", "wedged-1", "--kill"], { XENGUEST_STOP_TIMEOUT: "2" });
+    expect(k.exitCode).toBe(0);
+    expect(k.stdout).toContain("guest wedged-1 destroyed");
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect((await d.run(["status", "wedged-1"])).stdout).toBe("wedged-1: stopped");
   });
 });
