@@ -4,15 +4,17 @@ import type { Config } from "./config/schema.ts";
 import { buildPaths, type BuildContext, type Source } from "./context.ts";
 import { envSourceDateEpoch } from "./epoch.ts";
 import { requireTools } from "./exec.ts";
+import { acquireLock } from "./lock.ts";
 import { Logger } from "./log.ts";
 import { stageDisk, writeDiskOutputs } from "./outputs/disk.ts";
-import { OUTPUT_FORMATS, type FormatName } from "./outputs/formats.ts";
+import { OUTPUT_FORMATS, outputPath, type FormatName } from "./outputs/formats.ts";
 import { writeIso } from "./outputs/iso.ts";
 import { preflight } from "./preflight.ts";
 import { openSource } from "./sources/index.ts";
 import { assemble } from "./stages/assemble.ts";
 import { writeInstallKit } from "./stages/installer.ts";
 import { packInitrd, packRoot } from "./stages/pack.ts";
+import { sweepTemporaries } from "./sweep.ts";
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
@@ -36,6 +38,8 @@ export function createContext(config: Config, options: { verbose?: boolean; quie
   return { config, source, log, paths, sourceDateEpoch: fromEnv ?? 0, epochFromEnv: fromEnv !== undefined };
 }
 
+export type BuildResult = { outputs: BuildOutput[]; iso?: string; sha256?: string; bytes?: number };
+
 export interface BuildOutput {
   format: FormatName;
   file: string;
@@ -48,10 +52,26 @@ export interface BuildOutput {
  * (fetch, root, its part of assemble, render); the stages and writers after it are the same
  * whatever it is. Everything that can be checked is checked before any work.
  */
-export async function build(ctx: BuildContext): Promise<{ outputs: BuildOutput[]; iso?: string; sha256?: string; bytes?: number }> {
+export async function build(ctx: BuildContext): Promise<BuildResult> {
+  const { log } = ctx;
+  preflight(ctx.config, ctx.source);
+  const outputs = ctx.config.formats.map((f) => outputPath(path.resolve(ctx.config.out), f));
+  // One build at a time per cache (and so per build directory): the second waits, saying for which.
+  fs.mkdirSync(ctx.paths.cache, { recursive: true });
+  const cache = fs.realpathSync(ctx.paths.cache);
+  const release = await acquireLock(path.join(cache, ".lock"), `the build of ${outputs.map((o) => path.relative(process.cwd(), o) || o).join(", ")}`, log);
+  try {
+    for (const p of sweepTemporaries(cache, outputs)) log.warn(`removed ${p}, left by a build that was stopped half-way`);
+    return await stages(ctx);
+  } finally {
+    release();
+  }
+}
+
+/** The stages and writers, in order, once everything is checked and the cache is this build's. */
+async function stages(ctx: BuildContext): Promise<BuildResult> {
   const { log, source } = ctx;
   const same = (s: string) => s;
-  preflight(ctx.config, source);
   await checkWriters(ctx);
   await source.check(ctx);
   await log.stage("fetch", () => source.fetch(ctx), same);

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
+import { fileSha256 } from "../hash.ts";
 import { run } from "../exec.ts";
 import type { Logger } from "../log.ts";
 
@@ -9,6 +10,8 @@ export interface ResolvedPackage {
   version: string;
   arch: string;
   depends: string;
+  /** The .deb's SHA256 as the archive's (signed) index gives it: a cached .deb is checked against it. */
+  sha256?: string;
 }
 
 /** A package fetched and unpacked into the cache. */
@@ -71,7 +74,8 @@ export async function resolveCached(
   } catch {
     /* first build, or an unreadable cache: resolve afresh */
   }
-  if (stamp && cache.packages[key]) return cache.packages[key];
+  // A resolution without the .deb's sha256 was remembered by an older democd: asked again.
+  if (stamp && cache.packages[key]?.sha256) return cache.packages[key];
   const pkg = await resolve();
   if (stamp) {
     cache.packages[key] = pkg;
@@ -100,7 +104,7 @@ export async function resolvePackage(name: string, version: string | undefined, 
   // apt-cache answers an unknown version with exit 0 and no record.
   const f = parseStanza(stdout);
   if (!f.Package || !f.Version) throw unknown(stdout);
-  return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "" };
+  return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "", ...(f.SHA256 && { sha256: f.SHA256 }) };
 }
 
 /**
@@ -138,6 +142,11 @@ export async function fetchPackage(
 
   fs.mkdirSync(debDir, { recursive: true });
   fs.mkdirSync(pkgsDir, { recursive: true });
+  // A .deb cut short (a download killed half-way) or changed is never unpacked: fetched again.
+  if (fs.existsSync(deb) && pkg.sha256 && (await fileSha256(deb)) !== pkg.sha256) {
+    options.log?.warn(`cache: ${deb} is damaged (its sha256 is not the archive's): downloading it again`);
+    fs.rmSync(deb);
+  }
   if (!fs.existsSync(deb)) {
     options.log?.progress(`downloading ${pkg.name} ${pkg.version}`);
     try {
@@ -149,6 +158,10 @@ export async function fetchPackage(
       });
     }
     if (!fs.existsSync(deb)) throw new DemocdError(`apt-get download did not produce ${deb}`);
+    if (pkg.sha256 && (await fileSha256(deb)) !== pkg.sha256) {
+      fs.rmSync(deb);
+      throw new DemocdError(`${debFileName(pkg)} as downloaded does not have the sha256 the archive's index gives`, { hint: "run `apt-get update` and build again" });
+    }
   }
   const tmp = fs.mkdtempSync(path.join(pkgsDir, ".unpack-"));
   try {

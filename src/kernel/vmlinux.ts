@@ -11,6 +11,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
+import { cachedFile } from "../cache-file.ts";
 import { DemocdError } from "../errors.ts";
 import { runFilter } from "../exec.ts";
 import type { Logger } from "../log.ts";
@@ -98,14 +99,12 @@ export function xenKernelFile(bootDir: string): string {
 }
 
 /**
- * vmlinux.gz beside the cached kernel package, made once (under a temporary name until
- * complete). gzip from zlib with no name and no date: the same bytes every time.
+ * vmlinux.gz beside the cached kernel package, made once (a verified cache file: cachedFile). gzip from zlib with no name and no date: the same bytes every time.
  */
 export async function guestKernel(vmlinuz: string, cached: string, log?: Logger): Promise<string> {
-  if (fs.existsSync(cached)) return cached;
-  const elf = await extractVmlinux(fs.readFileSync(vmlinuz), vmlinuz, log);
-  const tmp = `${cached}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, zlib.gzipSync(trimElf(elf), { level: 9 }));
-  fs.renameSync(tmp, cached);
-  return cached;
+  const r = await cachedFile(cached, async (tmp) => {
+    const elf = await extractVmlinux(fs.readFileSync(vmlinuz), vmlinuz, log);
+    fs.writeFileSync(tmp, zlib.gzipSync(trimElf(elf), { level: 9 }));
+  }, log);
+  return r.file;
 }

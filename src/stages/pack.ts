@@ -5,6 +5,7 @@ import { isRoot } from "../archive/devices.ts";
 import { writeInitrd } from "../archive/initrd.ts";
 import { initrdMembers } from "../archive/members.ts";
 import { packTree } from "../archive/tar.ts";
+import { cachedFile } from "../cache-file.ts";
 import type { BuildContext, SegmentPlan } from "../context.ts";
 import { linkAsCopy, writeFile } from "../fsutil.ts";
 import { sha256 } from "../hash.ts";
@@ -32,13 +33,9 @@ export async function packInitrd(ctx: BuildContext): Promise<{ bytes: number; re
   });
   const key = segments.length === 1 ? cpioSha256(segments[0].entries) : sha256(segments.map((s) => `${s.compression}:${cpioSha256(s.entries)}`).join("\n"));
   const compression = segments.map((s) => s.compression).join("+");
-  const cached = path.join(ctx.paths.cache, "initrd", `${key}.${compression}`);
-  const reused = fs.existsSync(cached);
-  if (!reused) {
-    const tmp = `${cached}.tmp-${process.pid}`;
+  const { file: cached, reused } = await cachedFile(path.join(ctx.paths.cache, "initrd", `${key}.${compression}`), async (tmp) => {
     writeFile(tmp, await writeInitrd(segments, ctx.log));
-    fs.renameSync(tmp, cached);
-  }
+  }, ctx.log);
   const dest = path.join(ctx.paths.boot, "initrd.img");
   fs.rmSync(dest, { force: true });
   linkAsCopy(cached, dest);

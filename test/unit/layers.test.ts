@@ -9,7 +9,7 @@ const REPO = path.resolve(import.meta.dirname, "../..");
  * those below. The first pattern a file matches gives its layer.
  */
 const LAYERS: [string, RegExp][] = [
-  ["base", /^src\/(errors|log|exec|fsutil|hash|epoch|diskspace|tool-version|elf|password|overlay|render\/ejs)\.ts$/],
+  ["base", /^src\/(errors|log|exec|fsutil|hash|epoch|diskspace|tool-version|elf|password|overlay|cache-file|lock|sweep|render\/ejs)\.ts$/],
   ["libraries", /^src\/(archive|iso|disk|kernel|debian|xenguest|ssh|unpack)\/|^src\/(busybox|grow|boot\/escape)\.ts$/],
   ["config", /^src\/config\//],
   ["context", /^src\/(context|render\/grub)\.ts$/],
