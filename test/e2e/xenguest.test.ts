@@ -102,7 +102,9 @@ describe("xenguest images on the debian ISO (QEMU, TCG, 3 GB)", () => {
     } finally {
       ctx.log.close();
     }
-    const manifest = JSON.parse((await execa("xorriso", ["-osirrox", "on", "-indev", ISO, "-cat", "/democd/build.json"])).stdout);
+    const manifestFile = path.join(tempDir("xg-manifest"), "build.json");
+    await execa("xorriso", ["-osirrox", "on", "-indev", ISO, "-extract", "/democd/build.json", manifestFile]);
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
     expect(manifest.guests?.map((g: { name: string }) => g.name)).toEqual(["web", "spare"]);
 
     await withLoggedInBoot(ISO, "xen", "bios", async (s) => {
