@@ -5,6 +5,7 @@ import type { TreeRecord } from "../archive/safe-tree.ts";
 import { loadConfig, type ConfigSources } from "../config/load.ts";
 import { publicConfig, type Config } from "../config/schema.ts";
 import type { BuildContext, IsoLayout, Source } from "../context.ts";
+import { envSourceDateEpoch } from "../epoch.ts";
 import { DemocdError } from "../errors.ts";
 import { requireTools, run } from "../exec.ts";
 import { freshDir, linkTree, removeTree } from "../fsutil.ts";
@@ -34,7 +35,8 @@ export function readRecord(file: string): TreeRecord {
 
 /** Epoch of a rebuild: SOURCE_DATE_EPOCH, else the original build's, else the medium's own date. */
 export function rebuildEpoch(info: UnpackInfo, env = process.env): number {
-  if (env.SOURCE_DATE_EPOCH && /^\d+$/.test(env.SOURCE_DATE_EPOCH)) return Number(env.SOURCE_DATE_EPOCH);
+  const fromEnv = envSourceDateEpoch(env);
+  if (fromEnv !== undefined) return fromEnv;
   if (info.sourceDateEpoch) return info.sourceDateEpoch;
   const d = info.boot.modificationDate;
   if (d && /^\d{14}/.test(d)) return Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8), +d.slice(8, 10), +d.slice(10, 12), +d.slice(12, 14)) / 1000;
