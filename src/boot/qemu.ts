@@ -116,6 +116,9 @@ export function qemuArgs(o: QemuOptions): string[] {
   ];
 }
 
+/** A machine whose console went quiet for longer than any healthy boot does. */
+export class ConsoleSilent extends DemocdError {}
+
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>]/g, "");
 
 /**
@@ -127,6 +130,7 @@ export class QemuSession {
   private cursor = 0;
   private exited = false;
   private readonly started = Date.now();
+  private lastOutput = Date.now();
   private waiters: (() => void)[] = [];
   readonly child: Spawned;
 
@@ -137,6 +141,7 @@ export class QemuSession {
     const onData = (chunk: Buffer) => {
       const text = decoder.write(chunk);
       this.transcript += stripAnsi(text);
+      this.lastOutput = Date.now();
       this.echo?.write(chunk);
       if (this.transcriptFile) fs.appendFileSync(this.transcriptFile, chunk);
       this.waiters.splice(0).forEach((w) => w());
@@ -174,8 +179,11 @@ export class QemuSession {
     return !this.exited;
   }
 
-  /** Wait for text after the cursor; the cursor moves past the match. */
-  async waitFor(pattern: RegExp | string, timeoutS: number): Promise<RegExpExecArray> {
+  /**
+   * Wait for text after the cursor; the cursor moves past the match. With `silenceS`, a console
+   * that prints nothing for that long fails at once with a ConsoleSilent (the machine is wedged).
+   */
+  async waitFor(pattern: RegExp | string, timeoutS: number, silenceS?: number): Promise<RegExpExecArray> {
     const re = typeof pattern === "string" ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : pattern;
     const deadline = Date.now() + timeoutS * 1000;
     for (;;) {
@@ -188,6 +196,9 @@ export class QemuSession {
       if (this.exited) throw new DemocdError(`QEMU exited before ${re} appeared on the console`, { debug: this.tail() });
       const left = deadline - Date.now();
       if (left <= 0) throw new DemocdError(`timed out after ${timeoutS}s waiting for ${re} on the console`, { debug: this.tail() });
+      if (silenceS !== undefined && Date.now() - this.lastOutput > silenceS * 1000) {
+        throw new ConsoleSilent(`the console printed nothing for ${silenceS}s while waiting for ${re}`, { debug: this.tail() });
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 1000));
         this.waiters.push(() => {
@@ -224,8 +235,8 @@ export class QemuSession {
     this.send(ENTRY_HOTKEYS[entry]);
   }
 
-  async login(user: string, password: string, timeoutS: number): Promise<void> {
-    await this.waitFor(/login: $|login: /m, timeoutS);
+  async login(user: string, password: string, timeoutS: number, silenceS?: number): Promise<void> {
+    await this.waitFor(/login: $|login: /m, timeoutS, silenceS);
     await new Promise((r) => setTimeout(r, 500));
     await this.type(user + "\n");
     await this.waitFor(/Password: ?/, 60);
