@@ -6,7 +6,7 @@ import { loadConfigFrom } from "./sources/unpacked.ts";
 import { Logger } from "./log.ts";
 import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
-import { SSH_GUEST_PORTS, checkSshPort, diskFormatOf } from "./boot/qemu.ts";
+import { FIRMWARES, SSH_GUEST_PORTS, checkSshPort, diskFormatOf, type Firmware } from "./boot/qemu.ts";
 import { loadConfig } from "./config/load.ts";
 import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
 import { SETTINGS } from "./config/settings.ts";
@@ -53,12 +53,12 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     .description("boot an ISO or a disk image (.raw .qcow2 .vhd .vmdk) in QEMU with its serial console on this terminal (Ctrl-A X quits; Ctrl-] reaches the machine)")
     .argument("<image>", "the ISO or disk image to boot (a disk is attached writable, as virtio)")
     .addOption(new Option("--entry <id>", "GRUB entry to pick").choices([...ENTRY_IDS]))
-    .addOption(new Option("--firmware <fw>", "firmware").choices(["bios", "uefi"]).default("bios"))
+    .addOption(new Option("--firmware <fw>", "SeaBIOS, OVMF, or OVMF enforcing Secure Boot with Microsoft's keys (a private copy of its variables)").choices([...FIRMWARES]).default("bios"))
     .option("--memory <mb>", "memory of the QEMU machine in MB (demo guests need room beside dom0)", "3072")
     .addOption(new Option("--accel <a>", "tcg (always works) or kvm").choices(["tcg", "kvm"]).default("tcg"))
     .option("--usb", "attach the image as a USB stick instead of a CD")
     .option("--ssh <port>", `forward 127.0.0.1:PORT to the machine's ssh and PORT+1..PORT+${SSH_GUEST_PORTS} to its 2201.. (demo guests after xen_nat_enable)`)
-    .action(async (iso: string, o: { entry?: EntryId; firmware: "bios" | "uefi"; memory: string; accel: "tcg" | "kvm"; usb?: boolean; ssh?: string }) => {
+    .action(async (iso: string, o: { entry?: EntryId; firmware: Firmware; memory: string; accel: "tcg" | "kvm"; usb?: boolean; ssh?: string }) => {
       const memoryMb = Number(o.memory);
       if (!Number.isInteger(memoryMb) || memoryMb < 128) throw new DemocdError(`--memory: must be a whole number of MB (at least 128), got "${o.memory}"`);
       if (!fs.existsSync(iso)) throw new DemocdError(`${iso}: no such file`, { hint: "build one first: ./make.ts build" });

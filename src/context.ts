@@ -7,6 +7,7 @@ import type { Compression } from "./archive/compress.ts";
 import type { TreeRecord } from "./archive/safe-tree.ts";
 import type { Config } from "./config/schema.ts";
 import type { Component } from "./debian/apt.ts";
+import type { SignedEfi } from "./efi/signed.ts";
 import type { GrowComponent } from "./grow.ts";
 import type { MasterArgs } from "./iso/xorriso.ts";
 import type { Logger } from "./log.ts";
@@ -21,6 +22,8 @@ export interface Components {
   busybox: Component & { binary: string };
   /** sfdisk and resize2fs with their libraries: the initrd grows an installed system's root with them. */
   grow: GrowComponent;
+  /** Debian's signed shim and GRUB: UEFI boots with Secure Boot on. */
+  efi: SignedEfi;
 }
 
 export interface Paths {

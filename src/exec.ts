@@ -44,6 +44,8 @@ export const TOOL_FILES = {
   "grub i386-pc": { path: "/usr/lib/grub/i386-pc/moddep.lst", pkg: "grub-pc-bin" },
   "grub x86_64-efi": { path: "/usr/lib/grub/x86_64-efi/moddep.lst", pkg: "grub-efi-amd64-bin" },
   "OVMF firmware": { path: "/usr/share/ovmf/OVMF.fd", pkg: "ovmf" },
+  "OVMF Secure Boot firmware": { path: "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd", pkg: "ovmf" },
+  "OVMF variables with Microsoft's keys": { path: "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", pkg: "ovmf" },
 } as const;
 
 const found = new Map<string, string | undefined>();

@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { DemocdError } from "../errors.ts";
 import { TOOL_FILES, spawnTool, type Spawned } from "../exec.ts";
@@ -6,7 +8,9 @@ import type { EntryId } from "../config/schema.ts";
 import { ENTRY_HOTKEYS } from "../render/grub.ts";
 import type { Logger } from "../log.ts";
 
-export type Firmware = "bios" | "uefi";
+/** SeaBIOS, OVMF, or OVMF enforcing Secure Boot with Microsoft's keys enrolled (as PCs ship). */
+export const FIRMWARES = ["bios", "uefi", "uefi-secure"] as const;
+export type Firmware = (typeof FIRMWARES)[number];
 export type Accel = "tcg" | "kvm";
 
 /** A disk attached to the machine (-drive): a file, its format, and how the guest sees it. */
@@ -33,6 +37,8 @@ export interface QemuOptions {
   append?: string;
   /** Disks besides the medium, in order. */
   drives?: QemuDrive[];
+  /** uefi-secure: the machine's own copy of the UEFI variables (Secure Boot's keys, boot entries, MOKs). */
+  efiVars?: string;
   /** Host port (on 127.0.0.1) to the machine's ssh; the next SSH_GUEST_PORTS lead to its 2201, 2202 ... */
   sshPort?: number;
 }
@@ -72,6 +78,25 @@ export function diskFormatOf(file: string): QemuDrive["format"] | undefined {
 }
 
 export const OVMF = TOOL_FILES["OVMF firmware"].path;
+export const OVMF_SECURE = TOOL_FILES["OVMF Secure Boot firmware"].path;
+export const OVMF_MS_VARS = TOOL_FILES["OVMF variables with Microsoft's keys"].path;
+
+/**
+ * Secure Boot as OVMF enforces it: a q35 machine with SMM (the variables are writable only from
+ * SMM, so nothing the OS runs can change the keys), the Secure Boot build of the firmware code,
+ * and a private copy of the variables holding Microsoft's keys.
+ */
+function firmwareArgs(o: QemuOptions): string[] {
+  if (o.firmware === "bios") return [];
+  if (o.firmware === "uefi") return ["-bios", OVMF];
+  if (!o.efiVars) throw new DemocdError("uefi-secure needs the machine's own copy of the UEFI variables");
+  return [
+    "-machine", "q35,smm=on",
+    "-global", "driver=cfi.pflash01,property=secure,value=on",
+    "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_SECURE}`,
+    "-drive", `if=pflash,format=raw,unit=1,file=${o.efiVars.replace(/,/g, ",,")}`,
+  ];
+}
 
 /**
  * qemu-system-x86_64's arguments. qemu64 because a Xen PV dom0 crashes with -cpu max
@@ -100,7 +125,7 @@ export function qemuArgs(o: QemuOptions): string[] {
     // Two vCPUs: under TCG each is a host thread, and dom0 and a guest then run side by side
     // (measured: a demo guest reaches its login ~75 s sooner than on one).
     "-smp", String(o.cpus ?? 2),
-    ...(o.firmware === "uefi" ? ["-bios", OVMF] : []),
+    ...firmwareArgs(o),
     ...medium,
     ...drives,
     // The CD first: SeaBIOS would otherwise start a bootable disk beside it (QEMU's default order
@@ -160,9 +185,18 @@ export class QemuSession {
     for (const f of [o.iso, o.kernel, o.initrd, ...(o.drives ?? []).map((d) => d.file)]) {
       if (f && !fs.existsSync(f)) throw new DemocdError(`${f} does not exist`, { hint: "build it first: ./make.ts build" });
     }
-    if (o.firmware === "uefi" && !fs.existsSync(OVMF)) throw new DemocdError(`UEFI firmware ${OVMF} is missing`, { hint: `apt-get install ${TOOL_FILES["OVMF firmware"].pkg}` });
+    const firmwareFiles = o.firmware === "uefi" ? [OVMF] : o.firmware === "uefi-secure" ? [OVMF_SECURE, OVMF_MS_VARS] : [];
+    for (const f of firmwareFiles) if (!fs.existsSync(f)) throw new DemocdError(`UEFI firmware ${f} is missing`, { hint: `apt-get install ${TOOL_FILES["OVMF firmware"].pkg}` });
     if (extra.transcriptFile) fs.writeFileSync(extra.transcriptFile, "");
+    // Secure Boot's variables are written by the machine (MOKs, boot entries): its own copy, gone with it.
+    let varsDir: string | undefined;
+    if (o.firmware === "uefi-secure" && !o.efiVars) {
+      varsDir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-ovmf-"));
+      o = { ...o, efiVars: path.join(varsDir, "OVMF_VARS.fd") };
+      fs.copyFileSync(OVMF_MS_VARS, o.efiVars!);
+    }
     const { child } = await spawnTool("qemu-system-x86_64", qemuArgs(o), extra.log);
+    if (varsDir) void child.catch(() => undefined).finally(() => fs.rmSync(varsDir, { recursive: true, force: true }));
     return new QemuSession(child, extra.echo, extra.transcriptFile);
   }
 

@@ -10,6 +10,8 @@ export interface ResolvedPackage {
   version: string;
   arch: string;
   depends: string;
+  /** The sources it was built from (Built-Using), e.g. a signed GRUB's grub2 version. */
+  builtUsing?: string;
   /** The .deb's SHA256 as the archive's (signed) index gives it: a cached .deb is checked against it. */
   sha256?: string;
 }
@@ -104,7 +106,7 @@ export async function resolvePackage(name: string, version: string | undefined, 
   // apt-cache answers an unknown version with exit 0 and no record.
   const f = parseStanza(stdout);
   if (!f.Package || !f.Version) throw unknown(stdout);
-  return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "", ...(f.SHA256 && { sha256: f.SHA256 }) };
+  return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "", ...(f["Built-Using"] && { builtUsing: f["Built-Using"] }), ...(f.SHA256 && { sha256: f.SHA256 }) };
 }
 
 /**

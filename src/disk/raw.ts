@@ -5,11 +5,13 @@ import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import type { Logger } from "../log.ts";
 import { mbrBootCode, placedCoreImage } from "./bios-boot.ts";
-import { makeEsp } from "./esp.ts";
+import { diskEspFiles } from "../efi/esp-files.ts";
+import type { SignedEfi } from "../efi/signed.ts";
+import { makeFat } from "./esp.ts";
 import { makeExt4 } from "./ext4.ts";
 import { derivedFatSerial } from "./ids.ts";
 import { makeDiskGrubImages } from "./grub.ts";
-import { ROOT_LABEL, SECTOR, partition, sfdiskScript, type DiskLayout } from "./layout.ts";
+import { ESP_LABEL, ROOT_LABEL, SECTOR, partition, sfdiskScript, type DiskLayout } from "./layout.ts";
 
 export interface RawDiskSpec {
   /** The file to write (created; the caller renames it into place). */
@@ -21,6 +23,8 @@ export interface RawDiskSpec {
   scratch: string;
   seed: string;
   epoch: number;
+  /** Debian's signed shim and GRUB for the ESP (Secure Boot); without them, GRUB made by this host's grub-mkimage. */
+  efi?: SignedEfi;
   ownersFromDisk: boolean;
   record?: TreeRecord;
   log?: Logger;
@@ -60,7 +64,9 @@ export async function writeRawDisk(s: RawDiskSpec): Promise<void> {
   writeAt(s.image, core, bios.offset);
 
   const esp = partition(layout, "esp");
-  await makeEsp(s.image, esp.offset, esp.size, derivedFatSerial(s.seed, "fs-esp"), grub.efi, s.epoch, log);
+  const espFiles = s.efi ? diskEspFiles(s.efi, layout.rootFsUuid) : [{ path: "EFI/BOOT/BOOTX64.EFI", from: grub.efi }];
+  const fat = { at: `${s.image}@@${esp.offset}`, sectors: esp.size / SECTOR, serial: derivedFatSerial(s.seed, "fs-esp"), label: ESP_LABEL, heads: 64 };
+  await makeFat(fat, espFiles, s.epoch, log);
 
   const root = partition(layout, "root");
   await makeExt4({

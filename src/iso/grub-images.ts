@@ -5,6 +5,9 @@ import { DemocdError } from "../errors.ts";
 import { TOOL_FILES, run } from "../exec.ts";
 import type { Logger } from "../log.ts";
 import { toolVersion } from "../tool-version.ts";
+import { makeFat } from "../disk/esp.ts";
+import { cdEspFiles, type EspFile } from "../efi/esp-files.ts";
+import type { SignedEfi } from "../efi/signed.ts";
 
 /** Found first thing by both core images: the medium's root and GRUB's prefix. */
 export const EARLY_CONFIG = "search --no-floppy --set=root --file /democd/id\nset prefix=($root)/boot/grub\n";
@@ -23,7 +26,7 @@ export const EFI_PLATFORM = "x86_64-efi";
 export interface GrubImages {
   /** BIOS El Torito boot image (cdboot + core). */
   eltorito: string;
-  /** UEFI El Torito image: a FAT file system holding EFI/BOOT/BOOTX64.EFI. */
+  /** UEFI El Torito image: a FAT file system holding shim as EFI/BOOT/BOOTX64.EFI and the signed GRUB. */
   efiImg: string;
   /** The hybrid MBR boot code for USB sticks. */
   mbr: string;
@@ -44,27 +47,36 @@ export function efiImageKiB(efiBytes: number): number {
   return Math.ceil((efiBytes * 1.1 + 256 * 1024) / (1024 * 1024)) * 1024;
 }
 
+/** The files of the medium's ESP image, keyed by what they are (the signed files' cache paths carry their versions). */
+function espKey(files: EspFile[], epoch: number): string {
+  return sha256(JSON.stringify({ files, epoch, v: 4 })).slice(0, 16);
+}
+
 /**
- * GRUB core images for BIOS and UEFI, cached by GRUB's version and what goes into them
- * (they do not change from build to build); the UEFI FAT image around BOOTX64.EFI carries
- * dates, so it is kept per SOURCE_DATE_EPOCH.
+ * GRUB's BIOS core image (made by this host's grub-mkimage, cached by GRUB's version and what
+ * goes into it) and the UEFI FAT image: Debian's signed shim and GRUB, found by the firmware
+ * with Secure Boot on or off. The FAT image carries dates, so it is kept per SOURCE_DATE_EPOCH.
  */
-export async function makeGrubImages(cacheDir: string, epoch: number, log?: Logger): Promise<GrubImages> {
+export async function makeGrubImages(cacheDir: string, epoch: number, efi: SignedEfi, log?: Logger): Promise<GrubImages> {
   requirePlatform("grub i386-pc");
-  requirePlatform("grub x86_64-efi");
   const grubVersion = (await toolVersion("grub-mkimage", cacheDir, log)).replace(/^.*\(GRUB\)\s*/, "");
-  const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, EFI_MODULES, v: 3 })).slice(0, 16);
+  const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, v: 4 })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `${grubVersion.replace(/[^\w.+-]/g, "_")}-${key}`);
+  const files = cdEspFiles(efi);
   const images: GrubImages = {
     eltorito: path.join(dir, "eltorito.img"),
-    efiImg: path.join(dir, `efi-${epoch}.img`),
+    efiImg: path.join(cacheDir, "grub", `esp-${espKey(files, epoch)}.img`),
     mbr: path.join(GRUB_LIB, BIOS_PLATFORM, "boot_hybrid.img"),
   };
-  if (!fs.existsSync(path.join(dir, ".complete"))) await makeCoreImages(dir, grubVersion, log);
+  if (!fs.existsSync(path.join(dir, ".complete"))) await makeCoreImage(dir, grubVersion, log);
   if (!fs.existsSync(images.efiImg)) {
     const tmp = `${images.efiImg}.tmp-${process.pid}`;
     try {
-      await makeEfiFat(tmp, path.join(dir, "BOOTX64.EFI"), epoch, log);
+      const bytes = files.reduce((n, f) => n + (f.from ? fs.statSync(f.from).size : Buffer.byteLength(f.text ?? "")), 0);
+      const kib = efiImageKiB(bytes);
+      fs.writeFileSync(tmp, Buffer.alloc(0));
+      fs.truncateSync(tmp, kib * 1024);
+      await makeFat({ at: tmp, sectors: kib * 2, serial: "DEC0CD00", label: "DEMOCD_EFI", heads: 2 }, files, epoch, log);
       fs.renameSync(tmp, images.efiImg);
     } finally {
       fs.rmSync(tmp, { force: true });
@@ -73,7 +85,7 @@ export async function makeGrubImages(cacheDir: string, epoch: number, log?: Logg
   return images;
 }
 
-async function makeCoreImages(dir: string, grubVersion: string, log?: Logger): Promise<void> {
+async function makeCoreImage(dir: string, grubVersion: string, log?: Logger): Promise<void> {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = fs.mkdtempSync(`${dir}.tmp-`);
   try {
@@ -82,7 +94,6 @@ async function makeCoreImages(dir: string, grubVersion: string, log?: Logger): P
     const core = path.join(tmp, "core.img");
     await run("grub-mkimage", grubMkimageArgs("i386-pc-eltorito", core, cfg, BIOS_MODULES), { log });
     fs.renameSync(core, path.join(tmp, "eltorito.img"));
-    await run("grub-mkimage", grubMkimageArgs("x86_64-efi", path.join(tmp, "BOOTX64.EFI"), cfg, EFI_MODULES), { log });
     fs.writeFileSync(path.join(tmp, ".complete"), grubVersion + "\n");
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
@@ -90,18 +101,4 @@ async function makeCoreImages(dir: string, grubVersion: string, log?: Logger): P
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-}
-
-/**
- * A FAT image with EFI/BOOT/BOOTX64.EFI, made by mtools (no mount, no root), with a fixed
- * serial and every date SOURCE_DATE_EPOCH (mtools honours it; TZ is pinned to UTC).
- */
-async function makeEfiFat(img: string, efiBinary: string, epoch: number, log?: Logger): Promise<void> {
-  const kib = efiImageKiB(fs.statSync(efiBinary).size);
-  fs.writeFileSync(img, Buffer.alloc(0));
-  fs.truncateSync(img, kib * 1024);
-  const env = { MTOOLS_SKIP_CHECK: "1", SOURCE_DATE_EPOCH: String(epoch) };
-  await run("mformat", ["-i", img, "-N", "DEC0CD00", "-v", "DEMOCD_EFI", "-T", String(kib * 2), "-h", "2", "-s", "32", "::"], { log, env });
-  await run("mmd", ["-i", img, "::/EFI", "::/EFI/BOOT"], { log, env });
-  await run("mcopy", ["-i", img, efiBinary, "::/EFI/BOOT/BOOTX64.EFI"], { log, env });
 }

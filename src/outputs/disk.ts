@@ -47,7 +47,11 @@ export interface StagedDisk {
 export function stageDisk(ctx: BuildContext): StagedDisk {
   const scratch = scratchDir(ctx.paths.build);
   freshDir(scratch);
-  const grubPlatforms = [BIOS_PLATFORM, EFI_PLATFORM].map((name) => ({ name, dir: path.join(GRUB_LIB, name) }));
+  // The EFI modules at the signed GRUB's version where the source fetched it (it loads them with Secure Boot off).
+  const grubPlatforms = [
+    { name: BIOS_PLATFORM, dir: path.join(GRUB_LIB, BIOS_PLATFORM) },
+    { name: EFI_PLATFORM, dir: ctx.components?.efi.modules ?? path.join(GRUB_LIB, EFI_PLATFORM) },
+  ];
   const content = [ctx.paths.root, ctx.paths.usr, ...grubPlatforms.map((p) => p.dir)].reduce((n, d) => n + treeBlockBytes(d), installedBootBytes(ctx.paths.boot));
   const size = diskSize(ctx.config.disk.size, content);
   const seed = diskSeed(ctx, size);
@@ -72,7 +76,7 @@ export async function writeDiskOutputs(ctx: BuildContext, formats: FormatName[],
   const rawOut = outputPath(path.resolve(ctx.config.out), "raw");
   const spec = {
     layout: staged.layout, tree: staged.tree, scratch: path.join(scratchDir(ctx.paths.build), "grub"), seed: staged.seed,
-    epoch: ctx.sourceDateEpoch, ownersFromDisk: isRoot(), record: staged.record, log,
+    epoch: ctx.sourceDateEpoch, efi: ctx.components?.efi, ownersFromDisk: isRoot(), record: staged.record, log,
   };
   const raw = formats.includes("raw")
     ? await log.stage("raw", async () => {

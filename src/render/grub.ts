@@ -45,6 +45,8 @@ export interface GrubVars {
   serialSpeed: number;
   timeout: number;
   defaultEntry: string;
+  /** The default when Secure Boot is on: the configured one if it starts without Xen, else bare Linux. */
+  secureDefault: string;
   entries: MenuEntry[];
 }
 
@@ -84,6 +86,7 @@ export function grubVars(config: Config, kernelVersion: string, xenVersion: stri
     serialSpeed: config.boot.serialSpeed,
     timeout: config.boot.timeout,
     defaultEntry: config.boot.default,
+    secureDefault: config.boot.default.startsWith("xen") ? "linux" : config.boot.default,
     entries: menuEntries(config, kernelVersion, target),
   };
 }

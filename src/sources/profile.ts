@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
-import type { BuildContext, IsoLayout, Source } from "../context.ts";
+import { need, type BuildContext, type IsoLayout, type Source } from "../context.ts";
 import { derivedEpoch } from "../epoch.ts";
 import { requireTools, type ToolName } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
@@ -69,7 +69,8 @@ export abstract class ProfileSource implements Source {
 
   /** The trees in place, GRUB's own modules beside them, and both boot modes' images. */
   async isoLayout(ctx: BuildContext): Promise<IsoLayout> {
-    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, ctx.log);
+    const efi = need(ctx.components, "components").efi;
+    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, efi, ctx.log);
     return {
       volid: volumeId(this.config.version),
       grafts: [
@@ -77,7 +78,8 @@ export abstract class ProfileSource implements Source {
         { iso: "/boot", host: ctx.paths.boot },
         { iso: "/democd", host: ctx.paths.democd },
         { iso: `/boot/grub/${BIOS_PLATFORM}`, host: path.join(GRUB_LIB, BIOS_PLATFORM) },
-        { iso: `/boot/grub/${EFI_PLATFORM}`, host: path.join(GRUB_LIB, EFI_PLATFORM) },
+        // At exactly the signed GRUB's version: it loads multiboot2.mod from here when Secure Boot is off.
+        { iso: `/boot/grub/${EFI_PLATFORM}`, host: efi.modules },
       ],
       bios: { eltorito: images.eltorito, mbr: images.mbr },
       efi: { image: images.efiImg },

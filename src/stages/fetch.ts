@@ -8,6 +8,7 @@ import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resol
 import type { BuildContext, Components } from "../context.ts";
 import type { Component } from "../debian/apt.ts";
 import { GROW_PACKAGES, growProgramFiles } from "../grow.ts";
+import { fetchSignedEfi } from "../efi/signed.ts";
 import { guestKernel } from "../kernel/vmlinux.ts";
 
 /** The one kernel release an unpacked linux-image package holds. */
@@ -64,7 +65,10 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
     grow.push({ pkg, dir: (await fetchPackage(pkg, cache, { log })).dir });
   }
 
+  const efi = await fetchSignedEfi(cache, log);
+
   return {
+    efi,
     grow: { packages: grow, programs: growProgramFiles(grow) },
     kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release), mediumModulesDir, guestKernel: guest },
     xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz) },

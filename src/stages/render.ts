@@ -13,7 +13,7 @@ export function mediaId(ctx: BuildContext): string {
   const c = need(ctx.components, "components");
   const inputs = JSON.stringify({
     config: publicConfig(ctx.config),
-    packages: [c.kernel.pkg, c.xen.pkg, c.busybox.pkg, ...c.grow.packages.map((g) => g.pkg)].map((p) => `${p.name}=${p.version}`),
+    packages: [c.kernel.pkg, c.xen.pkg, c.busybox.pkg, ...c.grow.packages.map((g) => g.pkg), ...c.efi.packages.map((g) => g.pkg)].map((p) => `${p.name}=${p.version}`),
     epoch: ctx.sourceDateEpoch,
     root: ctx.rootSource?.bootstrap,
   });
@@ -74,6 +74,8 @@ export function writeManifest(ctx: BuildContext): void {
     ),
     /** What the initrd grows an installed root with: sfdisk, resize2fs and their libraries' packages. */
     initrdTools: c.grow.packages.map((g) => ({ package: g.pkg.name, version: g.pkg.version, arch: g.pkg.arch })),
+    /** The UEFI boot chain, Debian's signed binaries as fetched (shim, MokManager, GRUB) and GRUB's modules. */
+    uefi: c.efi.packages.map((g) => ({ package: g.pkg.name, version: g.pkg.version, arch: g.pkg.arch })),
     ...(ctx.rootSource && { root: { ...ctx.rootSource, packages: ctx.rootPackages } }),
     ...(ctx.guests?.length && { guests: ctx.guests }),
     config: publicConfig(ctx.config),

@@ -29,7 +29,19 @@ describe("grub.cfg", () => {
       insmod all_video
       set timeout=7
       set default=xen
+      # Secure Boot on (GRUB started by shim is locked down): Debian signs neither Xen nor GRUB's
+      # multiboot2, so the Xen entries say what to do instead, and Linux is the default.
+      if [ "\${lockdown}" = "y" ]; then
+        set default=linux
+      fi
 
+      if [ "\${lockdown}" = "y" ]; then
+      menuentry 'Xen / Linux 6.1.0-56-amd64 (needs Secure Boot off)' --id xen --hotkey=x {
+        echo 'Xen cannot start with Secure Boot on: Debian signs neither Xen nor the multiboot2 loader.'
+        echo 'Turn Secure Boot off in the firmware setup to start Xen, or choose Linux (no hypervisor).'
+        sleep --interruptible 30
+      }
+      else
       menuentry 'Xen / Linux 6.1.0-56-amd64' --id xen --hotkey=x {
         echo 'Loading Xen 4.17.7 ...'
         multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false
@@ -38,7 +50,15 @@ describe("grub.cfg", () => {
         echo 'Loading initial ramdisk ...'
         module2 --nounzip /boot/initrd.img
       }
+      fi
 
+      if [ "\${lockdown}" = "y" ]; then
+      menuentry 'Xen / Linux 6.1.0-56-amd64 (command-line IP configuration) (needs Secure Boot off)' --id xen-ip --hotkey=i {
+        echo 'Xen cannot start with Secure Boot on: Debian signs neither Xen nor the multiboot2 loader.'
+        echo 'Turn Secure Boot off in the firmware setup to start Xen, or choose Linux (no hypervisor).'
+        sleep --interruptible 30
+      }
+      else
       menuentry 'Xen / Linux 6.1.0-56-amd64 (command-line IP configuration)' --id xen-ip --hotkey=i {
         echo 'Loading Xen 4.17.7 ...'
         multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false
@@ -47,7 +67,15 @@ describe("grub.cfg", () => {
         echo 'Loading initial ramdisk ...'
         module2 --nounzip /boot/initrd.img
       }
+      fi
 
+      if [ "\${lockdown}" = "y" ]; then
+      menuentry 'Xen / Linux 6.1.0-56-amd64 (safe mode) (needs Secure Boot off)' --id xen-safe --hotkey=s {
+        echo 'Xen cannot start with Secure Boot on: Debian signs neither Xen nor the multiboot2 loader.'
+        echo 'Turn Secure Boot off in the firmware setup to start Xen, or choose Linux (no hypervisor).'
+        sleep --interruptible 30
+      }
+      else
       menuentry 'Xen / Linux 6.1.0-56-amd64 (safe mode)' --id xen-safe --hotkey=s {
         echo 'Loading Xen 4.17.7 ...'
         multiboot2 /boot/xen.gz dom0_mem=max:512M console=com1,vga com1=115200,8n1 bootscrub=false nosmp dom0_max_vcpus=1 loglvl=all guest_loglvl=all sync_console noreboot
@@ -56,6 +84,7 @@ describe("grub.cfg", () => {
         echo 'Loading initial ramdisk ...'
         module2 --nounzip /boot/initrd.img
       }
+      fi
 
       menuentry 'Linux 6.1.0-56-amd64 (no hypervisor)' --id linux --hotkey=l {
         echo 'Loading Linux 6.1.0-56-amd64 ...'
