@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { QemuSession } from "../src/boot/qemu.ts";
+import { QemuSession, type Firmware } from "../src/boot/qemu.ts";
 import { build, createContext } from "../src/build.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { EntryId } from "../src/config/schema.ts";
@@ -66,8 +66,8 @@ async function copyInto(files: string[], out: string): Promise<void> {
   fs.closeSync(fd);
 }
 
-async function bootLogin(iso: string, entry: EntryId): Promise<number> {
-  const s = await QemuSession.start({ iso, firmware: "bios", memoryMb: 1536, accel: "tcg" });
+async function bootLogin(iso: string, entry: EntryId, firmware: Firmware = "bios"): Promise<number> {
+  const s = await QemuSession.start({ iso, firmware, memoryMb: 1536, accel: "tcg" });
   try {
     await s.selectEntry(entry);
     await s.waitFor(/login: /, 600);
@@ -164,6 +164,8 @@ async function main() {
   if (!noBoot) {
     result.boot_login_s_xen = +(await bootLogin(iso, "xen")).toFixed(1);
     result.boot_login_s_bare = +(await bootLogin(iso, "linux")).toFixed(1);
+    // The same entry through shim and Debian's signed GRUB, OVMF enforcing Secure Boot.
+    result.boot_login_s_secure = +(await bootLogin(iso, "linux", "uefi-secure")).toFixed(1);
     Object.assign(result, await debianBoots(OUT, PASSWORD, RUNS));
   }
   const goals: Record<string, number> = { master_vs_grub_mkrescue: 0.8, master_vs_copy: 1.5, warm_vs_master: 1.3, ...BOOT_GOALS };

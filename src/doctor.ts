@@ -3,6 +3,7 @@ import { isRoot } from "./archive/devices.ts";
 import { rootlessFacts, rootlessProblems } from "./debian/rootless.ts";
 import { DemocdError } from "./errors.ts";
 import { TOOLS, TOOL_FILES, run, whichTool } from "./exec.ts";
+import { EFI_PACKAGES } from "./efi/signed.ts";
 
 export interface DoctorRow {
   name: string;
@@ -26,7 +27,26 @@ export async function doctor(): Promise<DoctorRow[]> {
     rows.push({ name, ok, where: ok ? f.path : "missing", pkg: f.pkg, why: "boot support files" });
   }
   rows.push(await rootlessRow());
+  rows.push(await secureBootRow());
   return rows;
+}
+
+/**
+ * Whether apt can give the signed boot chain every build fetches, and what Secure Boot then
+ * covers: the bare Linux entry starts with it on; Xen needs it off (Debian signs neither Xen
+ * nor GRUB's multiboot2).
+ */
+export async function secureBootRow(): Promise<DoctorRow> {
+  const names = Object.values(EFI_PACKAGES).filter((n) => n !== EFI_PACKAGES.grubModules);
+  const row = { name: "secure boot", pkg: names.join(" "), why: "Debian's signed shim and GRUB on every medium and disk image" };
+  const known: string[] = [];
+  for (const n of names) {
+    const r = await run("apt-cache", ["show", "--no-all-versions", n]).catch(() => undefined);
+    if (r && /^Version: /m.test(r.stdout)) known.push(n);
+  }
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length) return { ...row, ok: false, where: `apt does not know ${unknown.join(", ")}`, fix: "add Debian's main component to apt's sources and run apt-get update" };
+  return { ...row, ok: true, where: "fetched by every build: Linux boots with Secure Boot on; the Xen entries need it off" };
 }
 
 const ROOTLESS = "rootless debian";

@@ -43,31 +43,30 @@ export async function makeDiskGrubImages(dir: string, rootUuid: string, log?: Lo
 }
 
 /**
- * The installer's core images (democd-install, on the live system): made at build time, so
+ * The installer's BIOS core image (democd-install, on the live system): made at build time, so
  * the medium needs neither grub-mkimage nor GRUB's module directories. The disk's UUID is not
- * known yet, so they find GRUB's directory by partition instead: a prefix `(,gptN)` is the
- * boot disk's partition N, for BIOS and UEFI alike. Everything grub.cfg loads is built in.
+ * known yet, so it finds GRUB's directory by partition instead: a prefix `(,gptN)` is the boot
+ * disk's partition N. Everything grub.cfg loads is built in. (UEFI boots Debian's signed GRUB.)
  */
-export function installerMkimageArgs(platform: "i386-pc" | "x86_64-efi", out: string, rootPartition: number): string[] {
-  const modules = platform === "i386-pc" ? [...BIOS_MODULES, ...DISK_MODULES, "vbe", "vga"] : [...EFI_MODULES, ...DISK_MODULES];
-  return ["--directory", path.join(GRUB_LIB, platform), "--format", platform, "--prefix", `(,gpt${rootPartition})/boot/grub`, "--output", out, ...modules];
+export function installerMkimageArgs(out: string, rootPartition: number): string[] {
+  const modules = [...BIOS_MODULES, ...DISK_MODULES, "vbe", "vga"];
+  return ["--directory", path.join(GRUB_LIB, BIOS_PLATFORM), "--format", BIOS_PLATFORM, "--prefix", `(,gpt${rootPartition})/boot/grub`, "--output", out, ...modules];
 }
 
-/** core.img and BOOTX64.EFI for the installer, cached by GRUB's version and their arguments. */
-export async function installerGrubImages(cacheDir: string, rootPartition: number, log?: Logger): Promise<{ core: Buffer; boot: Buffer; efi: string }> {
+/** core.img for the installer, cached by GRUB's version and its arguments. */
+export async function installerGrubImages(cacheDir: string, rootPartition: number, log?: Logger): Promise<{ core: Buffer; boot: Buffer }> {
   const version = await toolVersion("grub-mkimage", cacheDir, log);
-  const key = sha256(JSON.stringify({ v: version, bios: installerMkimageArgs(BIOS_PLATFORM, "", rootPartition), efi: installerMkimageArgs(EFI_PLATFORM, "", rootPartition) })).slice(0, 16);
+  const key = sha256(JSON.stringify({ v: version, bios: installerMkimageArgs("", rootPartition) })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `installer-${key}`);
   if (!fs.existsSync(dir)) {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     const tmp = fs.mkdtempSync(`${dir}.tmp-`);
     try {
-      await run("grub-mkimage", installerMkimageArgs(BIOS_PLATFORM, path.join(tmp, "core.img"), rootPartition), { log });
-      await run("grub-mkimage", installerMkimageArgs(EFI_PLATFORM, path.join(tmp, "BOOTX64.EFI"), rootPartition), { log });
+      await run("grub-mkimage", installerMkimageArgs(path.join(tmp, "core.img"), rootPartition), { log });
       fs.renameSync(tmp, dir);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
-  return { core: fs.readFileSync(path.join(dir, "core.img")), boot: fs.readFileSync(path.join(GRUB_LIB, BIOS_PLATFORM, "boot.img")), efi: path.join(dir, "BOOTX64.EFI") };
+  return { core: fs.readFileSync(path.join(dir, "core.img")), boot: fs.readFileSync(path.join(GRUB_LIB, BIOS_PLATFORM, "boot.img")) };
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { BuildContext } from "../context.ts";
+import { need, type BuildContext } from "../context.ts";
+import { diskEspFiles } from "../efi/esp-files.ts";
 import { mbrBootCode, placedCoreImage } from "../disk/bios-boot.ts";
 import { installerGrubImages } from "../disk/grub.ts";
 import { INSTALL_KIT, ROOT_UUID_PLACEHOLDER, installerLayoutEnv } from "../disk/install-kit.ts";
@@ -25,7 +26,11 @@ export async function writeInstallKit(ctx: BuildContext): Promise<{ minBytes: nu
   const grub = await installerGrubImages(ctx.paths.cache, partition(layout, "root").number, ctx.log);
   writeFile(path.join(dir, "mbr.bin"), mbrBootCode(grub.boot, bios.offset / SECTOR));
   writeFile(path.join(dir, "core.img"), placedCoreImage(grub.core, bios.offset / SECTOR, bios.size));
-  writeFile(path.join(dir, "BOOTX64.EFI"), fs.readFileSync(grub.efi));
+  // The ESP as the disk images have it: Debian's signed shim, GRUB and MokManager, and the stub
+  // that finds the root by its UUID (filled in by democd-install).
+  for (const f of diskEspFiles(need(ctx.components, "components").efi, ROOT_UUID_PLACEHOLDER)) {
+    writeFile(path.join(dir, "esp", f.path), f.from ? fs.readFileSync(f.from) : f.text ?? "");
+  }
   writeFile(path.join(dir, "layout.sfdisk"), installerSfdiskScript());
   const target = { kind: "disk" as const, rootUuid: ROOT_UUID_PLACEHOLDER };
   writeFile(path.join(dir, "grub.cfg.in"), renderGrubCfg(ctx, target));

@@ -1,23 +1,12 @@
 import fs from "node:fs";
-import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, inject, it } from "vitest";
 import type { Firmware } from "../../src/boot/qemu.ts";
 import { MOUNTS_CMD, withLoggedInBoot } from "../helpers/boot.ts";
-import { tempDir } from "../helpers/temp.ts";
+import { diskOverlay } from "../helpers/disk-overlay.ts";
 import { needTools } from "../helpers/tools.ts";
 
 const base = inject("diskBase");
-
-/**
- * A writable copy of a built image that costs nothing: a qcow2 overlay backed by it, so the
- * images other tests compare byte for byte stay as built.
- */
-async function overlay(image: string, format: string, name: string): Promise<string> {
-  const file = path.join(tempDir("disk-boot"), `${name}.qcow2`);
-  await execa("qemu-img", ["create", "-q", "-f", "qcow2", "-F", format, "-b", image, file]);
-  return file;
-}
 
 type Session = Parameters<Parameters<typeof withLoggedInBoot>[3]>[0];
 
@@ -35,7 +24,7 @@ const rootKiB = (s: Session) => s.shell("df -k / | awk 'NR==2{print $2}'").then(
 describe("booting the disk images in QEMU (TCG, real SeaBIOS and OVMF)", () => {
   it("the qcow2 on SeaBIOS (bare Linux) keeps a file across a power-off, and its root grows after qemu-img resize", async () => {
     await needTools("qemu-system-x86_64", "qemu-img");
-    const disk = await overlay(`${base}.qcow2`, "qcow2", "persist");
+    const disk = await diskOverlay(`${base}.qcow2`, "qcow2", "persist");
     const marker = `written-before-poweroff-${Date.now()}`;
     const before = await withLoggedInBoot(disk, "linux", "bios", async (s) => {
       await expectInstalledSystem(s, "none");
@@ -55,7 +44,7 @@ describe("booting the disk images in QEMU (TCG, real SeaBIOS and OVMF)", () => {
   for (const firmware of ["bios", "uefi"] as Firmware[]) {
     it(`the qcow2's Xen / Linux entry on ${firmware}: dom0 on the disk's ext4 root`, async () => {
       await needTools("qemu-system-x86_64", "qemu-img");
-      const disk = await overlay(`${base}.qcow2`, "qcow2", `xen-${firmware}`);
+      const disk = await diskOverlay(`${base}.qcow2`, "qcow2", `xen-${firmware}`);
       await withLoggedInBoot(disk, "xen", firmware, async (s) => {
         await expectInstalledSystem(s, "xen");
         expect(await s.shell("cat /proc/cmdline")).toMatch(/console=hvc0 root=UUID=[0-9a-f-]{36} rw/);
@@ -65,8 +54,8 @@ describe("booting the disk images in QEMU (TCG, real SeaBIOS and OVMF)", () => {
 
   it("the qcow2's bare Linux entry on OVMF, and the dynamic VHD on SeaBIOS", async () => {
     await needTools("qemu-system-x86_64", "qemu-img");
-    await withLoggedInBoot(await overlay(`${base}.qcow2`, "qcow2", "linux-uefi"), "linux", "uefi", (s) => expectInstalledSystem(s, "none"));
-    await withLoggedInBoot(await overlay(`${base}.vhd`, "vpc", "vhd"), "linux", "bios", (s) => expectInstalledSystem(s, "none"));
+    await withLoggedInBoot(await diskOverlay(`${base}.qcow2`, "qcow2", "linux-uefi"), "linux", "uefi", (s) => expectInstalledSystem(s, "none"));
+    await withLoggedInBoot(await diskOverlay(`${base}.vhd`, "vpc", "vhd"), "linux", "bios", (s) => expectInstalledSystem(s, "none"));
     expect(fs.existsSync(`${base}.vhd`)).toBe(true);
   });
 });

@@ -23,7 +23,12 @@ export async function withLoggedInBoot<T>(
   entry: EntryId,
   firmware: Firmware,
   fn: (s: QemuSession, loginSeconds: number) => Promise<T>,
-  options: { memoryMb?: number; usb?: boolean; drives?: QemuDrive[]; sshPort?: number; password?: string; beforeLogin?: (s: QemuSession) => Promise<void> } = {},
+  options: {
+    memoryMb?: number; usb?: boolean; drives?: QemuDrive[]; sshPort?: number; password?: string;
+    /** Instead of pressing the entry's hotkey at the menu (the entry then only names the transcript). */
+    choose?: (s: QemuSession) => Promise<void>;
+    beforeLogin?: (s: QemuSession) => Promise<void>;
+  } = {},
 ): Promise<T> {
   const transcript = path.join(TEST_BUILD_DIR, "consoles", `${path.basename(iso).replace(/\.[a-z0-9]+$/, "")}-${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
   fs.mkdirSync(path.dirname(transcript), { recursive: true });
@@ -34,7 +39,7 @@ export async function withLoggedInBoot<T>(
   const boot = async (): Promise<QemuSession> => {
     const s = await QemuSession.start({ ...media, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg", sshPort: options.sshPort }, { transcriptFile: transcript });
     try {
-      await s.selectEntry(entry);
+      await (options.choose ? options.choose(s) : s.selectEntry(entry));
       await options.beforeLogin?.(s);
       await s.login("root", options.password ?? TEST_PASSWORD, LOGIN_TIMEOUT_S, SILENCE_S);
       return s;

@@ -7,6 +7,7 @@ import { diskLayout, MiB, PART_TYPES } from "../../src/disk/layout.ts";
 import { democd, expectOneCleanError, scratch } from "../helpers/cli.ts";
 import { TEST_BUILD_DIR } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
+import { fileFromDeb } from "../helpers/deb.ts";
 
 const base = inject("diskBase");
 const raw = `${base}.raw`;
@@ -100,8 +101,17 @@ describe("disk images of the minimal build", () => {
 
   it("has an ESP with GRUB for UEFI and a root file system that e2fsck finds clean", async () => {
     const esp = layout.partitions[1];
-    const dir = await execa("mdir", ["-i", `${raw}@@${esp.offset}`, "-b", "::/EFI/BOOT"], { env: { MTOOLS_SKIP_CHECK: "1" } });
-    expect(dir.stdout).toContain("BOOTX64.EFI");
+    const at = `${raw}@@${esp.offset}`;
+    const env = { MTOOLS_SKIP_CHECK: "1" };
+    const listing = (await execa("mdir", ["-i", at, "-/", "-b", "::/"], { env })).stdout.split("\n").map((l) => l.replace(/^::/, "")).filter(Boolean).sort();
+    // shim where the firmware looks, the installed system's signed GRUB beside it, its config where that GRUB looks.
+    expect(listing).toEqual(["/EFI/", "/EFI/BOOT/", "/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/grubx64.efi", "/EFI/BOOT/mmx64.efi", "/EFI/debian/", "/EFI/debian/grub.cfg"]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(TEST_BUILD_DIR, "work/democd/build.json"), "utf8"));
+    const grubPkg = manifest.uefi.find((p: { package: string }) => p.package === "grub-efi-amd64-signed");
+    const grub = Buffer.from((await execa("mtype", ["-i", at, "::/EFI/BOOT/grubx64.efi"], { env, encoding: "buffer", stripFinalNewline: false })).stdout);
+    expect(grub.equals(await fileFromDeb(grubPkg, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"))).toBe(true);
+    const cfg = (await execa("mtype", ["-i", at, "::/EFI/debian/grub.cfg"], { env })).stdout;
+    expect(cfg).toContain(`search --no-floppy --set=root --fs-uuid ${layout.rootFsUuid}\n`);
     const root = layout.partitions[2];
     const fsck = await execa("e2fsck", ["-f", "-n", `${raw}?offset=${root.offset}`], { reject: false });
     // e2fsck takes no ?offset=: cut the partition out instead if it refuses.

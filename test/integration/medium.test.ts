@@ -8,6 +8,7 @@ import { listTar } from "../../src/archive/tar.ts";
 import { extractFromIso, listIso, xorrisoReport } from "../helpers/iso.ts";
 import { TEST_PASSWORD } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
+import { fileFromDeb } from "../helpers/deb.ts";
 
 const iso = inject("isoPath");
 let files: string[];
@@ -16,7 +17,7 @@ let extracted: string;
 beforeAll(async () => {
   await needTools("xorriso", "tar", "cpio");
   files = await listIso(iso);
-  extracted = await extractFromIso(iso, ["/democd", "/boot/initrd.img", "/boot/grub/grub.cfg"]);
+  extracted = await extractFromIso(iso, ["/democd", "/boot/initrd.img", "/boot/grub/grub.cfg", "/boot/grub/efi.img", "/boot/grub/x86_64-efi/multiboot2.mod"]);
 });
 
 describe("the mastered ISO", () => {
@@ -38,6 +39,25 @@ describe("the mastered ISO", () => {
     fs.readSync(fd, head, 0, 512, 0);
     fs.closeSync(fd);
     expect(head.readUInt16LE(510)).toBe(0xaa55);
+  });
+
+  it("starts on UEFI through Debian's signed shim and GRUB, as the archive has them, and nothing else", async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(extracted, "democd/build.json"), "utf8"));
+    const pkg = (name: string) => manifest.uefi.find((p: { package: string }) => p.package === name);
+    expect(manifest.uefi.map((p: { package: string }) => p.package)).toEqual(["shim-signed", "shim-helpers-amd64-signed", "grub-efi-amd64-signed", "grub-efi-amd64-bin"]);
+    const img = path.join(extracted, "boot/grub/efi.img");
+    const env = { MTOOLS_SKIP_CHECK: "1" };
+    const listing = (await execa("mdir", ["-i", img, "-/", "-b", "::/"], { env })).stdout.split("\n").map((l) => l.replace(/^::/, "")).filter(Boolean).sort();
+    expect(listing).toEqual(["/EFI/", "/EFI/BOOT/", "/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/grubx64.efi", "/EFI/BOOT/mmx64.efi", "/boot/", "/boot/grub/", "/boot/grub/grub.cfg"]);
+    const read = async (f: string) => Buffer.from((await execa("mtype", ["-i", img, `::${f}`], { env, encoding: "buffer", stripFinalNewline: false })).stdout);
+    expect((await read("/EFI/BOOT/BOOTX64.EFI")).equals(await fileFromDeb(pkg("shim-signed"), "usr/lib/shim/shimx64.efi.signed"))).toBe(true);
+    expect((await read("/EFI/BOOT/grubx64.efi")).equals(await fileFromDeb(pkg("grub-efi-amd64-signed"), "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed"))).toBe(true);
+    expect((await read("/EFI/BOOT/mmx64.efi")).equals(await fileFromDeb(pkg("shim-helpers-amd64-signed"), "usr/lib/shim/mmx64.efi.signed"))).toBe(true);
+    expect((await read("/boot/grub/grub.cfg")).toString()).toContain("search --no-floppy --set=root --file /democd/id\n");
+    // The modules the signed GRUB loads with Secure Boot off are its own version's.
+    const mod = fs.readFileSync(path.join(extracted, "boot/grub/x86_64-efi/multiboot2.mod"));
+    expect(mod.equals(await fileFromDeb(pkg("grub-efi-amd64-bin"), "usr/lib/grub/x86_64-efi/multiboot2.mod"))).toBe(true);
+    expect(pkg("grub-efi-amd64-signed").version).toBe(`1+${pkg("grub-efi-amd64-bin").version.replace(/-/g, "+")}`);
   });
 
   it("holds the medium's files: usr tree at the top, /boot and /democd", () => {
@@ -105,13 +125,11 @@ describe("the mastered ISO", () => {
     expect(gnu.stdout.split("\n").sort()).toEqual(entries.map((e) => e.name).sort());
   });
 
-  it("has a grub.cfg with the four entries", () => {
+  it("has a grub.cfg with the four entries, and the Xen ones' Secure Boot explanations", () => {
     const cfg = fs.readFileSync(path.join(extracted, "boot/grub/grub.cfg"), "utf8");
-    expect([...cfg.matchAll(/^menuentry '([^']+)'/gm)].map((m) => m[1].replace(/\d[\w.-]*-amd64/, "K"))).toEqual([
-      "Xen / Linux K",
-      "Xen / Linux K (command-line IP configuration)",
-      "Xen / Linux K (safe mode)",
-      "Linux K (no hypervisor)",
-    ]);
+    const titles = [...cfg.matchAll(/^menuentry '([^']+)'/gm)].map((m) => m[1].replace(/\d[\w.-]*-amd64/, "K"));
+    const xen = ["Xen / Linux K", "Xen / Linux K (command-line IP configuration)", "Xen / Linux K (safe mode)"];
+    expect(titles.filter((t) => !t.endsWith(" (needs Secure Boot off)"))).toEqual([...xen, "Linux K (no hypervisor)"]);
+    expect(titles.filter((t) => t.endsWith(" (needs Secure Boot off)"))).toEqual(xen.map((t) => `${t} (needs Secure Boot off)`));
   });
 });
