@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { OVMF, checkSshPort, qemuArgs } from "../../../src/boot/qemu.ts";
+import { OVMF, OVMF_SECURE, checkSshPort, qemuArgs } from "../../../src/boot/qemu.ts";
 
 describe("qemu arguments", () => {
-  it("uses TCG with qemu64 (Xen PV dom0 crashes with -cpu max), the serial console on stdio and no reboot", () => {
+  it("uses TCG with qemu64 plus SVM and nested paging (Xen's HVM and PVH guests), the serial console on stdio and no reboot", () => {
     const a = qemuArgs({ iso: "/x.iso", firmware: "bios", memoryMb: 1024, accel: "tcg" });
-    expect(a.join(" ")).toContain("-accel tcg -cpu qemu64 -m 1024");
+    expect(a.join(" ")).toContain("-accel tcg -cpu qemu64,+svm,+npt -m 1024");
     expect(a.join(" ")).toContain("-serial stdio -monitor none -no-reboot");
     expect(a).toContain("file=/x.iso,media=cdrom,readonly=on,format=raw");
     expect(a).not.toContain("-bios");
@@ -15,6 +15,15 @@ describe("qemu arguments", () => {
     expect(a[a.indexOf("-bios") + 1]).toBe(OVMF);
     expect(a[a.indexOf("-cpu") + 1]).toBe("host");
     expect(a.join(" ")).toMatch(/-device qemu-xhci -drive if=none,id=stick,format=raw,readonly=on,file=\/x\.iso -device usb-storage,drive=stick/);
+  });
+
+  it("enforces Secure Boot as OVMF does: q35 with SMM, the secboot code read-only, the machine's own variables", () => {
+    const a = qemuArgs({ iso: "/x.iso", firmware: "uefi-secure", memoryMb: 1024, accel: "tcg", efiVars: "/t/a,b/VARS.fd" });
+    expect(a.join(" ")).toContain("-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on");
+    expect(a).toContain(`if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_SECURE}`);
+    expect(a).toContain("if=pflash,format=raw,unit=1,file=/t/a,,b/VARS.fd");
+    expect(a).not.toContain("-bios");
+    expect(() => qemuArgs({ iso: "/x.iso", firmware: "uefi-secure", memoryMb: 1024, accel: "tcg" })).toThrow(/own copy of the UEFI variables/);
   });
 
   it("boots a kernel directly with extra disks and no medium", () => {
