@@ -13,6 +13,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-utils ovmf fdisk e2fsprogs
   shellcheck python3 ipxe openssh-client
   nftables    # tests: xen_nat_enable's rules loaded by the real nft in a private network namespace
+  libxml2-utils   # tests: xmllint reads the OVA's descriptor
   fdisk e2fsprogs dosfstools
 )
 

@@ -99,7 +99,7 @@ async function stages(ctx: BuildContext): Promise<BuildResult> {
 async function checkWriters(ctx: BuildContext): Promise<void> {
   const disks = ctx.config.formats.filter((f) => OUTPUT_FORMATS[f].disk);
   if (ctx.config.formats.includes("iso")) await requireTools("xorriso");
-  if (disks.length) await requireTools("sfdisk", "grub-mkimage", "mformat", "mmd", "mcopy", "mkfs.ext4", "debugfs", ...(disks.some((f) => f !== "raw") ? ["qemu-img" as const] : []));
+  if (disks.length) await requireTools("sfdisk", "grub-mkimage", "mformat", "mmd", "mcopy", "mkfs.ext4", "debugfs", ...(disks.some((f) => f !== "raw") ? ["qemu-img" as const] : []), ...(disks.includes("ova") ? ["tar" as const] : []));
 }
 
 /** The writers: the ISO from the trees, disk images from one raw disk staged from the same trees. */

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { configError } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
+import { defaults } from "./config/settings.ts";
 import type { Source } from "./context.ts";
 import { readPublicKeyFiles } from "./ssh/keys.ts";
 import { checkImage } from "./xenguest/check.ts";
@@ -13,7 +14,7 @@ import { guestName } from "./xenguest/medium.ts";
  * a `path: message` line each, in the config's error.
  */
 export function preflight(config: Config, source: Source): void {
-  const errors = [...checkPaths(config), ...checkGuests(config), ...readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors, ...source.refuse(config)];
+  const errors = [...checkPaths(config), ...checkVm(config), ...checkGuests(config), ...readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors, ...source.refuse(config)];
   if (errors.length) throw configError(errors);
 }
 
@@ -28,6 +29,15 @@ function checkPaths(config: Config): string[] {
     if (fs.existsSync(p) && !isDirectory(p)) errors.push(`${sub}: ${p} is not a directory (move it away or make it a directory)`);
   }
   return errors;
+}
+
+/** The appliance's machine is described only by an appliance: set without one, it would be ignored. */
+function checkVm(config: Config): string[] {
+  if (config.formats.includes("ova")) return [];
+  const given = defaults().vm as Config["vm"];
+  return (Object.keys(config.vm) as (keyof Config["vm"])[])
+    .filter((k) => config.vm[k] !== given[k])
+    .map((k) => `vm.${k}: describes the machine of an appliance; add ova to --format, or leave it out`);
 }
 
 /** Each guest image checked as `democd xenguest check` does; names unique. */

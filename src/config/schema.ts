@@ -64,6 +64,14 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** The virtual machine an appliance (--format ova) describes. */
+    vm: z
+      .object({
+        cpus: z.number().int().min(1).max(128),
+        memory: z.number().int().min(128).max(1048576),
+        firmware: z.enum(["bios", "efi"]),
+      })
+      .strict(),
     packages: z
       .object({ kernel: packageRef, xen: packageRef, busybox: packageRef })
       .strict(),
@@ -131,8 +139,8 @@ export type Config = z.infer<typeof configSchema>;
  * files: their keys are root's authorized_keys on the medium), and
  * which files the build writes (the medium is the same whatever else is written beside it).
  */
-export type PublicConfig = Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "guests" | "ssh">;
+export type PublicConfig = Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "vm" | "guests" | "ssh">;
 export function publicConfig(config: Config): PublicConfig {
-  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, guests: _g, ssh: _s, ...rest } = config;
+  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, vm: _v, guests: _g, ssh: _s, ...rest } = config;
   return rest;
 }

@@ -17,6 +17,7 @@ import { renderGrubCfg } from "../stages/render.ts";
 import { writeAtomically } from "./atomic.ts";
 import { convertArgs, OUTPUT_FORMATS, outputPath, type FormatName, type OutputFormat } from "./formats.ts";
 import { fixVhdFile, fixVmdkFile } from "./fixups.ts";
+import { writeOva } from "./ova.ts";
 
 /** The seed every id on the disk derives from: what the build is made of, and the disk's size. */
 export function diskSeed(ctx: BuildContext, size: number): string {
@@ -89,14 +90,27 @@ export async function writeDiskOutputs(ctx: BuildContext, formats: FormatName[],
       await writeRawDisk({ ...spec, image: tmp });
       return tmp;
     }, () => `${mib(staged.layout.size)} (intermediate)`);
-  for (const format of formats.filter((f) => f !== "raw")) {
+  const convert = async (format: FormatName, tmp: string) => {
     const f = OUTPUT_FORMATS[format] as OutputFormat;
-    const r = await log.stage(format, () => writeAtomically(outputPath(path.resolve(ctx.config.out), format), async (tmp) => {
-      await run("qemu-img", convertArgs(format, raw, tmp), { log });
-      if (f.fixup === "vhd") fixVhdFile(tmp, ctx.sourceDateEpoch, staged.seed);
-      if (f.fixup === "vmdk") fixVmdkFile(tmp, staged.seed);
-    }), (x) => `${path.relative(process.cwd(), x.file)} ${(x.bytes / 1e6).toFixed(1)} MB`);
+    await run("qemu-img", convertArgs(format, raw, tmp), { log });
+    if (f.fixup === "vhd") fixVhdFile(tmp, ctx.sourceDateEpoch, staged.seed);
+    if (f.fixup === "vmdk") fixVmdkFile(tmp, staged.seed);
+  };
+  const line = (x: { file: string; bytes: number }) => `${path.relative(process.cwd(), x.file)} ${(x.bytes / 1e6).toFixed(1)} MB`;
+  for (const format of formats.filter((f) => f !== "raw" && !(OUTPUT_FORMATS[f] as OutputFormat).packs)) {
+    const r = await log.stage(format, () => writeAtomically(outputPath(path.resolve(ctx.config.out), format), (tmp) => convert(format, tmp)), line);
     results.push({ format, ...r });
+  }
+  if (formats.includes("ova")) {
+    // The VMDK the vmdk writer made, or one made the same way for the OVA alone: one conversion.
+    const made = results.find((r) => r.format === "vmdk")?.file;
+    const vmdk = made ?? path.join(scratchDir(ctx.paths.build), "appliance.vmdk");
+    if (!made) await log.stage("vmdk", () => convert("vmdk", vmdk), () => "(for the OVA)");
+    const disk = { vmdk, capacityBytes: staged.layout.size, populatedBytes: fs.statSync(raw).blocks * 512 };
+    const r = await log.stage("ova", () => writeAtomically(outputPath(path.resolve(ctx.config.out), "ova"), (tmp) =>
+      writeOva(tmp, ctx.config, disk, ctx.sourceDateEpoch, scratchDir(ctx.paths.build), log)), line);
+    results.push({ format: "ova", ...r });
+    if (!made) fs.rmSync(vmdk, { force: true });
   }
   if (!formats.includes("raw")) fs.rmSync(raw, { force: true });
   return results;

@@ -12,6 +12,8 @@ export interface OutputFormat {
   convert?: { format: string; options: string[] };
   /** Fields qemu-img stamps with the time or a random id, set from the build afterwards. */
   fixup?: "vhd" | "vmdk";
+  /** An appliance packing another format's image (the OVA: its VMDK, made once). */
+  packs?: "vmdk";
 }
 
 export const OUTPUT_FORMATS = {
@@ -20,7 +22,8 @@ export const OUTPUT_FORMATS = {
   qcow2: { suffix: ".qcow2", what: "QEMU/KVM, OpenStack (compressed, compat 1.1)", disk: true, convert: { format: "qcow2", options: ["-c", "-o", "compat=1.1"] } },
   vhd: { suffix: ".vhd", what: "XenServer / XCP-ng (dynamic VHD)", disk: true, convert: { format: "vpc", options: ["-o", "subformat=dynamic"] }, fixup: "vhd" },
   "vhd-fixed": { suffix: "-fixed.vhd", what: "Hyper-V, Azure (fixed VHD, size a whole number of MiB)", disk: true, convert: { format: "vpc", options: ["-o", "subformat=fixed,force_size=on"] }, fixup: "vhd" },
-  vmdk: { suffix: ".vmdk", what: "VMware, OVA (streamOptimized VMDK)", disk: true, convert: { format: "vmdk", options: ["-o", "subformat=streamOptimized"] }, fixup: "vmdk" },
+  vmdk: { suffix: ".vmdk", what: "VMware (streamOptimized VMDK; a VM is made around it by hand)", disk: true, convert: { format: "vmdk", options: ["-o", "subformat=streamOptimized"] }, fixup: "vmdk" },
+  ova: { suffix: ".ova", what: "VMware, VirtualBox (OVF 1.0 appliance: descriptor, manifest and the VMDK)", disk: true, packs: "vmdk" },
 } as const satisfies Record<string, OutputFormat>;
 
 export type FormatName = keyof typeof OUTPUT_FORMATS;

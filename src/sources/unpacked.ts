@@ -44,7 +44,7 @@ export function rebuildEpoch(info: UnpackInfo, env = process.env): number {
 }
 
 /** What a rebuild may change: where and what it writes. Everything else is the medium's. */
-const APPLIED = new Set(["out", "formats", "disk", "buildDir", "profileDir"]);
+const APPLIED = new Set(["out", "formats", "disk", "vm", "buildDir", "profileDir"]);
 
 /** Where in an unpacked democd medium a setting's effect lives, so a refusal can say what to edit. */
 const WHERE: [prefix: string, where: string][] = [

@@ -155,7 +155,7 @@ describe("disk images of the minimal build", () => {
     const grub = await cat("/boot/grub/grub.cfg");
     expect(grub).toContain(`search --no-floppy --set=root --fs-uuid ${layout.rootFsUuid}`);
     expect(grub).toContain(`root=UUID=${layout.rootFsUuid} rw`);
-    expect(grub).toMatch(/if \[ "\$\{grub_platform\}" = "xen" \]; then[\s\S]*set default=xen-pv-guest/);
+    expect(grub).toMatch(/if \[ "\$\{grub_platform\}" = "xen" -o "\$\{grub_platform\}" = "xen_pvh" \]; then[\s\S]*set default=xen-pv-guest/);
   });
 });
 
@@ -163,7 +163,7 @@ describe("disk images: bad input", () => {
   it("an unknown format names the known ones, before any work", async () => {
     const { dir, buildDir } = scratch();
     const r = await democd(["build", "--profile", "minimal", "--format", "iso,floppy", "--build-dir", buildDir, "--out", path.join(dir, "x")]);
-    expectOneCleanError(r, /formats\.1: unknown format "floppy" \(known: iso, raw, qcow2, vhd, vhd-fixed, vmdk\)/);
+    expectOneCleanError(r, /formats\.1: unknown format "floppy" \(known: iso, raw, qcow2, vhd, vhd-fixed, vmdk, ova\)/);
     expect(fs.readdirSync(dir).sort()).toEqual(["build"]);
   });
 

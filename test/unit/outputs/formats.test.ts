@@ -4,10 +4,11 @@ import { convertArgs, FORMAT_NAMES, OUTPUT_FORMATS, outputPath } from "../../../
 
 describe("the writers table", () => {
   it("holds the live ISO and the disk formats, each with its own file suffix", () => {
-    expect(FORMAT_NAMES).toEqual(["iso", "raw", "qcow2", "vhd", "vhd-fixed", "vmdk"]);
+    expect(FORMAT_NAMES).toEqual(["iso", "raw", "qcow2", "vhd", "vhd-fixed", "vmdk", "ova"]);
     const suffixes = Object.values(OUTPUT_FORMATS).map((f) => f.suffix);
     expect(new Set(suffixes).size).toBe(suffixes.length);
-    expect(FORMAT_NAMES.filter((f) => OUTPUT_FORMATS[f].disk)).toEqual(["raw", "qcow2", "vhd", "vhd-fixed", "vmdk"]);
+    expect(FORMAT_NAMES.filter((f) => OUTPUT_FORMATS[f].disk)).toEqual(["raw", "qcow2", "vhd", "vhd-fixed", "vmdk", "ova"]);
+    expect(OUTPUT_FORMATS.ova.packs).toBe("vmdk");
   });
 
   it("names each output from one base, with or without a known suffix", () => {
@@ -30,7 +31,7 @@ describe("the writers table", () => {
     expect(loadConfig({ cli: { format: "iso,qcow2" } }).formats).toEqual(["iso", "qcow2"]);
     expect(loadConfig({}).formats).toEqual(["iso"]);
     expect(() => loadConfig({ cli: { format: "iso,floppy,qcow2,qcow2", diskSize: "big" } })).toThrow(
-      /formats\.1: unknown format "floppy" \(known: iso, raw, qcow2, vhd, vhd-fixed, vmdk\)[\s\S]*formats: names a format twice[\s\S]*disk\.size: must be like "4G"/,
+      /formats\.1: unknown format "floppy" \(known: iso, raw, qcow2, vhd, vhd-fixed, vmdk, ova\)[\s\S]*formats: names a format twice[\s\S]*disk\.size: must be like "4G"/,
     );
     expect(() => loadConfig({ cli: { format: "" } })).toThrow(/formats: name at least one format/);
   });
