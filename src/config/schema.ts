@@ -109,6 +109,8 @@ export const configSchema = z
         aptProxy: z.string().regex(/^https?:\/\/[^\s"'`$\\]+$/, "must be an http:// or https:// URL").optional(),
         packages: z.array(packageName),
         minimize: z.boolean(),
+        /** QEMU's device model in domain 0 (qemu-system-xen), for full HVM guests. */
+        hvm: z.boolean(),
       })
       .strict(),
     /** Demo domains started off the medium with `xl create /etc/xen/demo.cfg`. */

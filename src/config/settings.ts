@@ -72,6 +72,7 @@ export const SETTINGS: Setting[] = [
   { key: "debian.securityMirror", flag: "--security-mirror <url>", help: "Debian security mirror (default: this host's, else deb.debian.org)", kind: "string", default: undefined },
   { key: "debian.aptProxy", flag: "--apt-proxy <url>", help: "HTTP proxy for the bootstrap's apt", kind: "string", default: undefined },
   { key: "debian.packages", flag: "--packages <pkg...>", help: "extra Debian packages for the debian profile", kind: "list", default: [] },
+  { key: "debian.hvm", flag: "--hvm", help: "add QEMU's device model (qemu-system-xen, about 62 MiB) to domain 0 for full HVM guests (debian profile; /etc/xen/disk-guest-hvm.cfg)", kind: "bool", default: false },
   { key: "debian.minimize", flag: "--minimize", help: "drop docs, man pages, locales and apt lists from the root (--no-minimize keeps them)", kind: "bool", default: true },
   { key: "guests", flag: "--guest <image...>", help: "xenguest image put on the medium as /usr/share/guests/<name>.xenguest (repeatable; debian profile; started at boot if its GUEST_AUTOBOOT is 1)", kind: "list", default: [] },
   { key: "ssh.keys", flag: "--ssh-key <file...>", help: "public key file whose keys may log in as root over ssh, in domain 0 and the demo guests (repeatable; debian profile)", kind: "list", default: [] },

@@ -110,11 +110,13 @@ export class UnpackedSource implements Source {
       if (fs.existsSync(this.rootpatch) && fs.readdirSync(this.rootpatch).length) refused.push(`${this.rootpatch}: this medium was not made by democd and has no root to patch (edit ${this.dir}/usr instead, and empty rootpatch/)`);
     }
     const built = this.system ? leaves(this.manifest().config ?? {}) : leaves(publicConfig(loadConfig()));
+    const defaultLeaves = leaves(publicConfig(loadConfig()));
     const now = leaves({ ...publicConfig(config), rootPassword: config.rootPassword, guests: config.guests, ssh: config.ssh });
     for (const [key, value] of now) {
       if (APPLIED.has(key.split(".")[0])) continue;
       const was = key === "rootPassword" ? undefined : key === "guests" || key === "ssh.keys" ? "[]" : built.get(key);
       if (was === undefined && key !== "rootPassword" && !knew(built, key)) continue; // a setting the medium's democd did not have
+      if (was === undefined && key !== "rootPassword" && value === defaultLeaves.get(key)) continue; // ... nor its group's newer member, at its default
       if (value === was) continue;
       const where = WHERE.find(([p]) => key.startsWith(p))?.[1];
       const fix = !this.system ? `edit ${this.dir}/usr instead` : where ? `edit ${this.dir}/${where} instead` : "build it from the profile instead (without --from)";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { TreeRecord } from "../archive/safe-tree.ts";
-import { DEBIAN_BASE_PACKAGES, bootstrapRoot, toolstackPackage, type BootstrapSpec } from "../debian/bootstrap.ts";
+import { DEBIAN_BASE_PACKAGES, HVM_DEVICE_MODEL, bootstrapRoot, toolstackPackage, type BootstrapSpec } from "../debian/bootstrap.ts";
 import { resolveMirrors } from "../debian/mirrors.ts";
 import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
@@ -90,7 +90,7 @@ export async function bootstrapSpec(ctx: BuildContext): Promise<BootstrapSpec> {
   return {
     suite: d.suite,
     mirrors: await resolveMirrors(d, ctx.paths.cache),
-    packages: [...new Set([...DEBIAN_BASE_PACKAGES, toolstackPackage(c.xen.pkg.name, c.xen.pkg.version), ...d.packages])],
+    packages: [...new Set([...DEBIAN_BASE_PACKAGES, toolstackPackage(c.xen.pkg.name, c.xen.pkg.version), ...(d.hvm ? [HVM_DEVICE_MODEL] : []), ...d.packages])],
     minimize: d.minimize,
     aptProxy: d.aptProxy,
     sourceDateEpoch: ctx.sourceDateEpoch,

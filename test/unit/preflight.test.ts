@@ -81,6 +81,14 @@ describe("preflight: what a build checks before any work", () => {
     expect(problems({ guest: [good], profile: "minimal" })).toEqual(["guests: the minimal profile has no Xen toolstack to run them (use --profile debian)"]);
   });
 
+  it("the minimal profile refuses what only a Debian root can take: extra packages, HVM's device model", () => {
+    expect(problems({ profile: "minimal", packages: ["htop"], hvm: true })).toEqual([
+      "debian.packages: the minimal profile's root is busybox, not Debian's packages (use --profile debian)",
+      "debian.hvm: the minimal profile has no Xen toolstack to run HVM guests (use --profile debian)",
+    ]);
+    expect(problems({ hvm: true, packages: ["htop"] })).toEqual([]);
+  });
+
   describe("an unpacked democd medium (build --from)", () => {
     it("takes where and what to write: --out, --format, --disk-size, --build-dir", () => {
       const dir = unpackedDemocd();
