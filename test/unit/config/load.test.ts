@@ -23,7 +23,8 @@ describe("config", () => {
     const c = loadConfig();
     expect(c.version).toBe("1.0");
     expect(c.profile).toBe("debian");
-    expect(c.debian).toEqual({ suite: "bookworm", packages: [], minimize: true });
+    expect(c.debian).toEqual({ suite: "bookworm", packages: [], minimize: true, hvm: false });
+    expect(c.vm).toEqual({ cpus: 2, memory: 1024, firmware: "bios" });
     expect(c.guest.memory).toBe(256);
     expect(c.packages.kernel.name).toBe("linux-image-amd64");
     expect(c.boot.default).toBe("xen");
