@@ -1,9 +1,26 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { espDirectories, type EspFile } from "../efi/esp-files.ts";
 import { run } from "../exec.ts";
 import type { Logger } from "../log.ts";
+
+/** A file on a FAT file system (an ESP): a host file copied byte for byte, or a text democd writes. */
+export interface EspFile {
+  /** Its path on the FAT file system, without a leading slash. */
+  path: string;
+  from?: string;
+  text?: string;
+}
+
+/** The directories a file list needs, parents first (mtools' mmd makes one level at a time). */
+export function espDirectories(files: EspFile[]): string[] {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.path.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
+  }
+  return [...dirs].sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : a > b ? 1 : 0));
+}
 
 export interface FatSpec {
   /** The image file, or `file@@offset` for a partition inside a disk image. */

@@ -27,18 +27,18 @@ export interface DiskGrubImages {
   core: Buffer;
   /** boot.img for the MBR. */
   boot: Buffer;
-  /** BOOTX64.EFI for the EFI system partition. */
-  efi: string;
+  /** BOOTX64.EFI made by this host's grub-mkimage, when asked for (no signed GRUB for the ESP). */
+  efi?: string;
 }
 
-export async function makeDiskGrubImages(dir: string, rootUuid: string, log?: Logger): Promise<DiskGrubImages> {
+export async function makeDiskGrubImages(dir: string, rootUuid: string, withEfi: boolean, log?: Logger): Promise<DiskGrubImages> {
   fs.mkdirSync(dir, { recursive: true });
   const cfg = path.join(dir, "early.cfg");
   fs.writeFileSync(cfg, diskEarlyConfig(rootUuid));
   const core = path.join(dir, "core.img");
-  const efi = path.join(dir, "BOOTX64.EFI");
+  const efi = withEfi ? path.join(dir, "BOOTX64.EFI") : undefined;
   await run("grub-mkimage", diskMkimageArgs(BIOS_PLATFORM, core, cfg), { log });
-  await run("grub-mkimage", diskMkimageArgs(EFI_PLATFORM, efi, cfg), { log });
+  if (efi) await run("grub-mkimage", diskMkimageArgs(EFI_PLATFORM, efi, cfg), { log });
   return { core: fs.readFileSync(core), boot: fs.readFileSync(path.join(GRUB_LIB, BIOS_PLATFORM, "boot.img")), efi };
 }
 

@@ -52,7 +52,7 @@ export async function writeRawDisk(s: RawDiskSpec): Promise<void> {
 
   await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", "--wipe", "always", s.image], { log, input: sfdiskScript(layout) });
 
-  const grub = await makeDiskGrubImages(s.scratch, layout.rootFsUuid, log);
+  const grub = await makeDiskGrubImages(s.scratch, layout.rootFsUuid, !s.efi, log);
   const bios = partition(layout, "bios");
   let core: Buffer;
   try {
@@ -64,7 +64,7 @@ export async function writeRawDisk(s: RawDiskSpec): Promise<void> {
   writeAt(s.image, core, bios.offset);
 
   const esp = partition(layout, "esp");
-  const espFiles = s.efi ? diskEspFiles(s.efi, layout.rootFsUuid) : [{ path: "EFI/BOOT/BOOTX64.EFI", from: grub.efi }];
+  const espFiles = s.efi ? diskEspFiles(s.efi, layout.rootFsUuid) : [{ path: "EFI/BOOT/BOOTX64.EFI", from: grub.efi! }];
   const fat = { at: `${s.image}@@${esp.offset}`, sectors: esp.size / SECTOR, serial: derivedFatSerial(s.seed, "fs-esp"), label: ESP_LABEL, heads: 64 };
   await makeFat(fat, espFiles, s.epoch, log);
 

@@ -1,23 +1,18 @@
+import { diskEarlyConfig } from "../disk/grub.ts";
+import type { EspFile } from "../disk/esp.ts";
+import { EARLY_CONFIG } from "../iso/grub-images.ts";
 import type { SignedEfi } from "./signed.ts";
-
-/** A file on an EFI system partition: a host file copied byte for byte, or a text democd writes. */
-export interface EspFile {
-  /** Its path on the FAT file system, without a leading slash. */
-  path: string;
-  from?: string;
-  text?: string;
-}
 
 /**
  * Read by the CD's signed GRUB (its built-in prefix is /boot/grub on the device it started
  * from: the ESP image): find the medium by its id wherever it is (a CD, or the ISO written
  * to a USB stick) and show its menu.
  */
-export const CD_STUB_CFG = "search --no-floppy --set=root --file /democd/id\nset prefix=($root)/boot/grub\nconfigfile $prefix/grub.cfg\n";
+export const CD_STUB_CFG = `${EARLY_CONFIG}configfile $prefix/grub.cfg\n`;
 
 /** Read by an installed system's signed GRUB (built-in prefix /EFI/debian on the ESP): the root by its UUID, then its menu. */
 export function diskStubCfg(rootUuid: string): string {
-  return `search --no-floppy --set=root --fs-uuid ${rootUuid}\nset prefix=($root)/boot/grub\nconfigfile $prefix/grub.cfg\n`;
+  return `${diskEarlyConfig(rootUuid)}configfile $prefix/grub.cfg\n`;
 }
 
 /**
@@ -41,14 +36,4 @@ export function cdEspFiles(efi: SignedEfi): EspFile[] {
 /** An installed system's ESP (disk images, democd-install). */
 export function diskEspFiles(efi: SignedEfi, rootUuid: string): EspFile[] {
   return [...chain(efi, efi.grubDisk), { path: "EFI/debian/grub.cfg", text: diskStubCfg(rootUuid) }];
-}
-
-/** The directories a file list needs, parents first (mtools' mmd makes one level at a time). */
-export function espDirectories(files: EspFile[]): string[] {
-  const dirs = new Set<string>();
-  for (const f of files) {
-    const parts = f.path.split("/").slice(0, -1);
-    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
-  }
-  return [...dirs].sort((a, b) => a.split("/").length - b.split("/").length || (a < b ? -1 : a > b ? 1 : 0));
 }

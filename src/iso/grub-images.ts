@@ -5,9 +5,7 @@ import { DemocdError } from "../errors.ts";
 import { TOOL_FILES, run } from "../exec.ts";
 import type { Logger } from "../log.ts";
 import { toolVersion } from "../tool-version.ts";
-import { makeFat } from "../disk/esp.ts";
-import { cdEspFiles, type EspFile } from "../efi/esp-files.ts";
-import type { SignedEfi } from "../efi/signed.ts";
+import { makeFat, type EspFile } from "../disk/esp.ts";
 
 /** Found first thing by both core images: the medium's root and GRUB's prefix. */
 export const EARLY_CONFIG = "search --no-floppy --set=root --file /democd/id\nset prefix=($root)/boot/grub\n";
@@ -54,15 +52,15 @@ function espKey(files: EspFile[], epoch: number): string {
 
 /**
  * GRUB's BIOS core image (made by this host's grub-mkimage, cached by GRUB's version and what
- * goes into it) and the UEFI FAT image: Debian's signed shim and GRUB, found by the firmware
- * with Secure Boot on or off. The FAT image carries dates, so it is kept per SOURCE_DATE_EPOCH.
+ * goes into it) and the UEFI FAT image of `files` (the medium's: Debian's signed shim and GRUB,
+ * which the firmware starts with Secure Boot on or off). The FAT image carries dates, so it is
+ * kept per SOURCE_DATE_EPOCH.
  */
-export async function makeGrubImages(cacheDir: string, epoch: number, efi: SignedEfi, log?: Logger): Promise<GrubImages> {
+export async function makeGrubImages(cacheDir: string, epoch: number, files: EspFile[], log?: Logger): Promise<GrubImages> {
   requirePlatform("grub i386-pc");
   const grubVersion = (await toolVersion("grub-mkimage", cacheDir, log)).replace(/^.*\(GRUB\)\s*/, "");
   const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, v: 4 })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `${grubVersion.replace(/[^\w.+-]/g, "_")}-${key}`);
-  const files = cdEspFiles(efi);
   const images: GrubImages = {
     eltorito: path.join(dir, "eltorito.img"),
     efiImg: path.join(cacheDir, "grub", `esp-${espKey(files, epoch)}.img`),

@@ -103,10 +103,11 @@ export async function writeDiskOutputs(ctx: BuildContext, formats: FormatName[],
   }
   if (formats.includes("ova")) {
     // The VMDK the vmdk writer made, or one made the same way for the OVA alone: one conversion.
-    const made = results.find((r) => r.format === "vmdk")?.file;
-    const vmdk = made ?? path.join(scratchDir(ctx.paths.build), "appliance.vmdk");
+    const made = results.find((r) => r.format === "vmdk");
+    const vmdk = made?.file ?? path.join(scratchDir(ctx.paths.build), "appliance.vmdk");
     if (!made) await log.stage("vmdk", () => convert("vmdk", vmdk), () => "(for the OVA)");
-    const disk = { vmdk, capacityBytes: staged.layout.size, populatedBytes: fs.statSync(raw).blocks * 512 };
+    // The vmdk writer hashed its file already: the manifest takes that, not a second read.
+    const disk = { vmdk, sha256: made?.sha256, capacityBytes: staged.layout.size, populatedBytes: fs.statSync(raw).blocks * 512 };
     const r = await log.stage("ova", () => writeAtomically(outputPath(path.resolve(ctx.config.out), "ova"), (tmp) =>
       writeOva(tmp, ctx.config, disk, ctx.sourceDateEpoch, scratchDir(ctx.paths.build), log)), line);
     results.push({ format: "ova", ...r });

@@ -42,7 +42,7 @@ export const USTAR_MAX_BYTES = 8 * 1024 ** 3 - 1;
  * The appliance: a ustar tar of the descriptor, the manifest and the disk, in that order (the
  * descriptor first, as OVF requires), owned by 0:0, every date SOURCE_DATE_EPOCH.
  */
-export async function writeOva(out: string, config: Config, disk: { vmdk: string; capacityBytes: number; populatedBytes: number }, epoch: number, scratch: string, log?: Logger): Promise<void> {
+export async function writeOva(out: string, config: Config, disk: { vmdk: string; sha256?: string; capacityBytes: number; populatedBytes: number }, epoch: number, scratch: string, log?: Logger): Promise<void> {
   const base = path.basename(out).replace(/\.ova$/, "");
   const names = { ovf: `${base}.ovf`, mf: `${base}.mf`, vmdk: `${base}-disk1.vmdk` };
   const stage = fs.mkdtempSync(path.join(scratch, "ova-"));
@@ -56,7 +56,7 @@ export async function writeOva(out: string, config: Config, disk: { vmdk: string
     }
     const ovf = renderOvf(config, { name: `democd-${config.version}`, diskFile: names.vmdk, diskFileBytes: vmdkBytes, capacityBytes: disk.capacityBytes, populatedBytes: disk.populatedBytes });
     fs.writeFileSync(path.join(stage, names.ovf), ovf);
-    fs.writeFileSync(path.join(stage, names.mf), ovaManifest([{ name: names.ovf, sha256: sha256(ovf) }, { name: names.vmdk, sha256: await fileSha256(disk.vmdk) }]));
+    fs.writeFileSync(path.join(stage, names.mf), ovaManifest([{ name: names.ovf, sha256: sha256(ovf) }, { name: names.vmdk, sha256: disk.sha256 ?? (await fileSha256(disk.vmdk)) }]));
     await run("tar", ["--format=ustar", "--owner=0", "--group=0", "--numeric-owner", `--mtime=@${epoch}`, "--mode=a=r,u+w", "-cf", out, "-C", stage, names.ovf, names.mf, names.vmdk], { log });
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { derivedEpoch } from "../epoch.ts";
 import { requireTools, type ToolName } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
 import { volumeId } from "../iso/xorriso.ts";
+import { cdEspFiles } from "../efi/esp-files.ts";
 import { assembleIrtree, installBootFiles, installKernelModules } from "../stages/assemble.ts";
 import { fetchComponents } from "../stages/fetch.ts";
 import { renderBootFiles, writeManifest } from "../stages/render.ts";
@@ -70,7 +71,7 @@ export abstract class ProfileSource implements Source {
   /** The trees in place, GRUB's own modules beside them, and both boot modes' images. */
   async isoLayout(ctx: BuildContext): Promise<IsoLayout> {
     const efi = need(ctx.components, "components").efi;
-    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, efi, ctx.log);
+    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, cdEspFiles(efi), ctx.log);
     return {
       volid: volumeId(this.config.version),
       grafts: [

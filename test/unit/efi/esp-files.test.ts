@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CD_STUB_CFG, cdEspFiles, diskEspFiles, diskStubCfg, espDirectories } from "../../../src/efi/esp-files.ts";
+import { espDirectories } from "../../../src/disk/esp.ts";
+import { CD_STUB_CFG, cdEspFiles, diskEspFiles, diskStubCfg } from "../../../src/efi/esp-files.ts";
 
 const efi = { packages: [], shim: "/c/shimx64.efi.signed", mokManager: "/c/mmx64.efi.signed", grubCd: "/c/gcdx64.efi.signed", grubDisk: "/c/grubx64.efi.signed", modules: "/c/x86_64-efi" };
 
