@@ -6,7 +6,8 @@ import { loadConfigFrom } from "./sources/unpacked.ts";
 import { Logger } from "./log.ts";
 import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
-import { FIRMWARES, SSH_GUEST_PORTS, checkSshPort, diskFormatOf, type Firmware } from "./boot/qemu.ts";
+import { FIRMWARES, diskFormatOf, type Firmware } from "./boot/qemu.ts";
+import { SSH_GUEST_PORTS, checkSshPort } from "./boot/ssh-forwards.ts";
 import { loadConfig } from "./config/load.ts";
 import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
 import { SETTINGS } from "./config/settings.ts";
@@ -57,7 +58,7 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     .option("--memory <mb>", "memory of the QEMU machine in MB (demo guests need room beside dom0)", "3072")
     .addOption(new Option("--accel <a>", "tcg (always works) or kvm").choices(["tcg", "kvm"]).default("tcg"))
     .option("--usb", "attach the image as a USB stick instead of a CD")
-    .option("--ssh <port>", `forward 127.0.0.1:PORT to the machine's ssh and PORT+1..PORT+${SSH_GUEST_PORTS} to its 2201.. (demo guests after xen_nat_enable)`)
+    .option("--ssh <port>", `forward 127.0.0.1:PORT to the machine's ssh and PORT+1..PORT+${SSH_GUEST_PORTS} to its 2201.. (demo guests after xen_nat_enable; after xen_bridge_enable, the guests themselves)`)
     .action(async (iso: string, o: { entry?: EntryId; firmware: Firmware; memory: string; accel: "tcg" | "kvm"; usb?: boolean; ssh?: string }) => {
       const memoryMb = Number(o.memory);
       if (!Number.isInteger(memoryMb) || memoryMb < 128) throw new DemocdError(`--memory: must be a whole number of MB (at least 128), got "${o.memory}"`);

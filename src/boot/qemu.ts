@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
@@ -7,6 +8,7 @@ import { TOOL_FILES, spawnTool, type Spawned } from "../exec.ts";
 import type { EntryId } from "../config/schema.ts";
 import { ENTRY_HOTKEYS } from "../render/grub.ts";
 import type { Logger } from "../log.ts";
+import { USER_NETDEV, announcedNetwork, forwardCommands, sshForwards } from "./ssh-forwards.ts";
 
 /** SeaBIOS, OVMF, or OVMF enforcing Secure Boot with Microsoft's keys enrolled (as PCs ship). */
 export const FIRMWARES = ["bios", "uefi", "uefi-secure"] as const;
@@ -41,31 +43,8 @@ export interface QemuOptions {
   efiVars?: string;
   /** Host port (on 127.0.0.1) to the machine's ssh; the next SSH_GUEST_PORTS lead to its 2201, 2202 ... */
   sshPort?: number;
-}
-
-/** How many demo guests `--ssh PORT` reaches from the host: PORT+1 .. PORT+4. */
-export const SSH_GUEST_PORTS = 4;
-/** Domain 0's port for guest N is this plus N (xen_nat_enable's forwards). */
-const GUEST_SSH_BASE = 2200;
-
-/**
- * QEMU user networking's forwards for --ssh: host PORT to the machine's 22, PORT+N to its
- * 2200+N (domain 0 forwards those on to demo guest N). Loopback only: nobody else on the
- * host's network reaches the demo.
- */
-export function sshForwards(port: number): string[] {
-  const fwd = [`hostfwd=tcp:127.0.0.1:${port}-:22`];
-  for (let n = 1; n <= SSH_GUEST_PORTS; n++) fwd.push(`hostfwd=tcp:127.0.0.1:${port + n}-:${GUEST_SSH_BASE + n}`);
-  return fwd;
-}
-
-/** A --ssh port and the guest ports after it must all be TCP ports. */
-export function checkSshPort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port + SSH_GUEST_PORTS > 65535) {
-    throw new DemocdError(`--ssh: must be a TCP port from 1 to ${65535 - SSH_GUEST_PORTS} (it and the next ${SSH_GUEST_PORTS} are forwarded), got "${value}"`);
-  }
-  return port;
+  /** A Unix socket for QEMU's human monitor: `--ssh` follows the demo guests' network through it. */
+  monitor?: string;
 }
 
 /** qemu's format for a disk image by its name, or undefined for a CD image. */
@@ -136,11 +115,11 @@ export function qemuArgs(o: QemuOptions): string[] {
     // puts hard disks before CD-ROMs).
     ...(o.iso && !o.usb && o.drives?.length ? ["-boot", "order=d"] : []),
     ...direct,
-    "-nic", ["user", "model=e1000", ...(o.sshPort ? sshForwards(o.sshPort) : [])].join(","),
+    "-nic", ["user", `id=${USER_NETDEV}`, "model=e1000", ...(o.sshPort ? sshForwards(o.sshPort) : [])].join(","),
     "-display", "none",
     "-vga", "std",
     "-serial", "stdio",
-    "-monitor", "none",
+    "-monitor", o.monitor ? `unix:${o.monitor.replace(/,/g, ",,")},server=on,wait=off` : "none",
     "-no-reboot",
   ];
 }
@@ -163,7 +142,16 @@ export class QemuSession {
   private waiters: (() => void)[] = [];
   readonly child: Spawned;
 
-  private constructor(child: Spawned, private readonly echo?: NodeJS.WritableStream, private readonly transcriptFile?: string) {
+  /** Where the next console line to look at for a network change starts. */
+  private lineStart = 0;
+  private monitorQueue = Promise.resolve();
+
+  private constructor(
+    child: Spawned,
+    private readonly echo?: NodeJS.WritableStream,
+    private readonly transcriptFile?: string,
+    private readonly follow?: { port: number; monitor: string; log?: Logger },
+  ) {
     this.child = child;
     // One decoder: a UTF-8 character split across two reads must not become two U+FFFDs.
     const decoder = new StringDecoder("utf8");
@@ -173,6 +161,7 @@ export class QemuSession {
       this.lastOutput = Date.now();
       this.echo?.write(chunk);
       if (this.transcriptFile) fs.appendFileSync(this.transcriptFile, chunk);
+      if (this.follow) this.followNetwork(this.follow);
       this.waiters.splice(0).forEach((w) => w());
     };
     child.stdout?.on("data", onData);
@@ -192,16 +181,38 @@ export class QemuSession {
     const firmwareFiles = o.firmware === "uefi" ? [OVMF] : o.firmware === "uefi-secure" ? [OVMF_SECURE, OVMF_MS_VARS] : [];
     for (const f of firmwareFiles) if (!fs.existsSync(f)) throw new DemocdError(`UEFI firmware ${f} is missing`, { hint: `apt-get install ${TOOL_FILES["OVMF firmware"].pkg}` });
     if (extra.transcriptFile) fs.writeFileSync(extra.transcriptFile, "");
-    // Secure Boot's variables are written by the machine (MOKs, boot entries): its own copy, gone with it.
-    let varsDir: string | undefined;
+    // The machine's own files, gone with it.
+    let own: string | undefined;
+    const ownDir = () => (own ??= fs.mkdtempSync(path.join(os.tmpdir(), "democd-qemu-")));
+    // Secure Boot's variables are written by the machine (MOKs, boot entries): its own copy.
     if (o.firmware === "uefi-secure" && !o.efiVars) {
-      varsDir = fs.mkdtempSync(path.join(os.tmpdir(), "democd-ovmf-"));
-      o = { ...o, efiVars: path.join(varsDir, "OVMF_VARS.fd") };
+      o = { ...o, efiVars: path.join(ownDir(), "OVMF_VARS.fd") };
       fs.copyFileSync(OVMF_MS_VARS, o.efiVars!);
     }
+    if (o.sshPort && !o.monitor) o = { ...o, monitor: path.join(ownDir(), "monitor.sock") };
     const { child } = await spawnTool("qemu-system-x86_64", qemuArgs(o), extra.log);
-    if (varsDir) void child.catch(() => undefined).finally(() => fs.rmSync(varsDir, { recursive: true, force: true }));
-    return new QemuSession(child, extra.echo, extra.transcriptFile);
+    if (own) void child.catch(() => undefined).finally(() => fs.rmSync(own!, { recursive: true, force: true }));
+    const follow = o.sshPort && o.monitor ? { port: o.sshPort, monitor: o.monitor, log: extra.log } : undefined;
+    return new QemuSession(child, extra.echo, extra.transcriptFile, follow);
+  }
+
+  /**
+   * --ssh's guest ports follow the demo guests: when xen_bridge_enable announces on the console
+   * that they joined domain 0's network (or left it), PORT+N is pointed at guest N's own address
+   * (or back at domain 0's 2200+N) through QEMU's monitor.
+   */
+  private followNetwork(f: { port: number; monitor: string; log?: Logger }): void {
+    const end = this.transcript.lastIndexOf("\n");
+    if (end < this.lineStart) return;
+    for (const line of this.transcript.slice(this.lineStart, end).split("\n")) {
+      const change = announcedNetwork(line);
+      if (!change) continue;
+      const commands = forwardCommands(f.port, change);
+      this.monitorQueue = this.monitorQueue.then(() => monitorCommands(f.monitor, commands)).catch((e: Error) => {
+        f.log?.warn(`could not point the --ssh guest ports at the demo guests: ${e.message}`);
+      });
+    }
+    this.lineStart = end + 1;
   }
 
   /** Seconds since QEMU started. */
@@ -309,4 +320,30 @@ export class QemuSession {
     if (!this.exited) this.child.kill("SIGTERM");
     await this.child.catch(() => undefined);
   }
+}
+
+/** Send lines to QEMU's human monitor on a Unix socket, and wait until it has answered them all. */
+function monitorCommands(socket: string, commands: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = net.createConnection(socket);
+    let seen = "";
+    const timer = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`QEMU's monitor did not answer within 10 s (${socket})`));
+    }, 10_000);
+    c.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    c.on("data", (d) => {
+      seen += d.toString();
+      // One prompt for the greeting and one after each command.
+      if ((seen.match(/\(qemu\) /g) ?? []).length > commands.length) {
+        clearTimeout(timer);
+        c.end();
+        resolve();
+      }
+    });
+    c.on("connect", () => c.write(commands.map((l) => `${l}\n`).join("")));
+  });
 }

@@ -24,6 +24,9 @@ export const MEDIA_MODULES = [
  */
 export const ROOTFS_MODULES = ["crc32c_generic", "crc32c_intel", "ext4"] as const;
 
+/** A live root's /usr: the medium under a RAM layer. */
+export const LIVE_MODULES = ["overlay"] as const;
+
 /** Network drivers so `ip=` can be applied before init (QEMU's e1000, virtio, Xen). */
 export const NET_MODULES = ["e1000", "e1000e", "virtio_net", "xen_netfront"] as const;
 
@@ -32,7 +35,7 @@ export const NET_MODULES = ["e1000", "e1000e", "virtio_net", "xen_netfront"] as 
  * devices, only Xen's front-ends (the medium on xvdd, its vif, or an installed root on xvda).
  * The other ~35 modules cost a PV guest ~8 s of insmods under emulation and find nothing.
  */
-export const XEN_GUEST_MODULES = ["isofs", "xen_blkfront", "xen_netfront", ...ROOTFS_MODULES] as const;
+export const XEN_GUEST_MODULES = ["isofs", "xen_blkfront", "xen_netfront", ...LIVE_MODULES, ...ROOTFS_MODULES] as const;
 
 export interface ModuleInfo {
   name: string;

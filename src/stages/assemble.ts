@@ -5,7 +5,7 @@ import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { freshDir, linkAsCopy, mirrorTree } from "../fsutil.ts";
 import { installGrowTools } from "../grow.ts";
-import { MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, XEN_GUEST_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
+import { LIVE_MODULES, MEDIA_MODULES, NET_MODULES, ROOTFS_MODULES, XEN_GUEST_MODULES, moduleClosure, parseModulesBuiltin, parseModulesDep, renderModulesDep } from "../kernel/modules.ts";
 import { overlayTree } from "../overlay.ts";
 import { findHostKeys } from "../ssh/root.ts";
 import { GZIP_KERNEL } from "../kernel/vmlinux.ts";
@@ -65,7 +65,7 @@ export async function assembleIrtree(ctx: BuildContext): Promise<{ modules: numb
   const modules = parseModulesDep(fs.readFileSync(path.join(kdir, "modules.dep"), "utf8"));
   const builtinFile = path.join(kdir, "modules.builtin");
   const builtin = parseModulesBuiltin(fs.existsSync(builtinFile) ? fs.readFileSync(builtinFile, "utf8") : "");
-  const closure = moduleClosure(modules, builtin, [...MEDIA_MODULES, ...ROOTFS_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]);
+  const closure = moduleClosure(modules, builtin, [...MEDIA_MODULES, ...LIVE_MODULES, ...ROOTFS_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]);
   const missingExtras = closure.missing.filter((m) => ctx.config.initrd.extraModules.some((e) => e.replace(/-/g, "_") === m));
   if (missingExtras.length) {
     throw new DemocdError(`initrd.extraModules: kernel ${c.kernel.release} has no module ${missingExtras.join(", ")}`, { hint: "check the name with modinfo, or drop it" });
@@ -80,7 +80,7 @@ export async function assembleIrtree(ctx: BuildContext): Promise<{ modules: numb
   fs.writeFileSync(path.join(irModules, "modules.dep"), renderModulesDep(closure.load));
   ctx.initrdModules = closure.load.map((m) => m.path);
   ctx.initrdGuestModules = moduleClosure(modules, builtin, XEN_GUEST_MODULES).load.map((m) => m.path);
-  const live = new Set(moduleClosure(modules, builtin, [...MEDIA_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]).load.map((m) => m.path));
+  const live = new Set(moduleClosure(modules, builtin, [...MEDIA_MODULES, ...LIVE_MODULES, ...NET_MODULES, ...ctx.config.initrd.extraModules]).load.map((m) => m.path));
   ctx.initrdRootOnlyModules = moduleClosure(modules, builtin, ROOTFS_MODULES).load.map((m) => m.path).filter((p) => !live.has(p));
   return { modules: closure.load.length, growBytes: grow.bytes };
 }

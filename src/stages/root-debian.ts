@@ -7,6 +7,7 @@ import { need, type BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { mirrorTree, removeTree, symlink, writeFile } from "../fsutil.ts";
 import { mediumModulesPath } from "./assemble.ts";
+import { linkBusyboxTools } from "./busybox-tools.ts";
 import { installSshAccess } from "../ssh/root.ts";
 import { hashRootPassword, renderProfileTemplates } from "./root.ts";
 
@@ -122,6 +123,7 @@ export async function makeDebianRoot(ctx: BuildContext): Promise<{ reused: boole
   // Hard links into the cache, kept from the last build where they still match (the kernel modules are the assemble stage's).
   mirrorTree(path.join(dir, "usr"), usr, { owned: [mediumModulesPath(ctx), path.join(ON_MEDIUM, DPKG_INFO)] });
   moveOntoMedium(dir, root, usr, DPKG_INFO);
+  linkBusyboxTools(usr);
   ctx.rootRecord = movedRecord(ctx.rootRecord, DPKG_INFO);
 
   ctx.rootPasswordHash = await hashRootPassword(ctx);

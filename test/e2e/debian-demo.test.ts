@@ -1,9 +1,10 @@
 import { describe, expect, inject, it } from "vitest";
 import net from "node:net";
-import { SSH_GUEST_PORTS, type QemuSession } from "../../src/boot/qemu.ts";
-import { LOGIN_TIMEOUT_S, MOUNTS_CMD, inXlConsole, withLoggedInBoot } from "../helpers/boot.ts";
+import type { QemuSession } from "../../src/boot/qemu.ts";
+import { SSH_GUEST_PORTS } from "../../src/boot/ssh-forwards.ts";
+import { DPKG_ON_THE_SPOT, DPKG_ON_THE_SPOT_OUT, LIVE_MOUNTS, LOGIN_TIMEOUT_S, MOUNTS_CMD, expectWritableUsr, inXlConsole, withLoggedInBoot } from "../helpers/boot.ts";
 import { TEST_DEBIAN_PASSWORD } from "../helpers/paths.ts";
-import { freePorts, sshFromHost } from "../helpers/ssh.ts";
+import { freePorts, sshFromHost, sshKeyscan } from "../helpers/ssh.ts";
 import { needTools } from "../helpers/tools.ts";
 
 const iso = inject("debianIsoPath");
@@ -21,6 +22,17 @@ async function markerServer(): Promise<{ port: number; marker: string; close: ()
 
 /** The demo guest's console from domain 0's shell. */
 const inGuestConsole = (s: QemuSession, fn: () => Promise<void>) => inXlConsole(s, "demo", fn);
+
+/** README's list of what a user types first: each one found, or its name printed. */
+const TOOLS_CMD = "for t in ping ip ss less top vi dmesg lsblk free df ps ssh scp xl xenstore-ls xentop; do command -v $t >/dev/null || echo missing $t; done";
+/** The same in a demo guest, which runs no toolstack of its own. */
+const GUEST_TOOLS_CMD = TOOLS_CMD.replace(" xl xenstore-ls xentop", "");
+
+/** One word for the shell, whatever it holds. */
+const shq = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+
+/** A guest's ssh host key fingerprint as its console printed it. */
+const guestHostKey = (log: string) => /democd: ssh host key (SHA256:\S+)/.exec(log)?.[1];
 
 /** The ssh host key fingerprint domain 0 printed on its console at boot. */
 const hostKeyOf = (console: string) => /democd: ssh host key (SHA256:\S+)/.exec(console)?.[1];
@@ -46,7 +58,11 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
       expect(withPassword.exitCode).toBe(255);
       expect(withPassword.stderr).toContain("Permission denied (publickey)");
       expect(await s.shell("ls /etc/ssh | grep -c '^ssh_host_'; ls /usr/share/doc/openssh-server >/dev/null && echo installed")).toBe("2\ninstalled");
-      expect((await s.shell(MOUNTS_CMD)).split("\n").map((l) => l.trim())).toEqual(expect.arrayContaining(["/ tmpfs", "/usr iso9660"]));
+      expect((await s.shell(MOUNTS_CMD)).split("\n").map((l) => l.trim())).toEqual(expect.arrayContaining(LIVE_MOUNTS));
+      // /usr takes packages: one made on the spot installs with dpkg -i and runs (gone at the next boot: the test below).
+      await expectWritableUsr(s);
+      expect(await s.shell(DPKG_ON_THE_SPOT, 120)).toBe(DPKG_ON_THE_SPOT_OUT);
+      expect(await s.shell(TOOLS_CMD)).toBe("");
       expect(await s.shell("cat /sys/hypervisor/type")).toBe("xen");
       expect(await s.shell("cat /etc/debian_version")).toMatch(/^12\./);
       // dpkg's info files are on the medium, behind a link in the RAM root: dpkg still answers.
@@ -101,6 +117,10 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
           await s.login("root", TEST_DEBIAN_PASSWORD, 120);
           // Dropped by domain 0, not refused: the connection times out.
           expect(await s.shell(fromGuest, 60)).toMatch(/^rc=124$/);
+          // The guest's /usr takes packages too, in its own RAM layer over the shared CD.
+          expect((await s.shell(MOUNTS_CMD)).split("\n").map((l) => l.trim())).toEqual(expect.arrayContaining(["/ tmpfs", "/usr overlay", "/run/democd/medium iso9660"]));
+          expect(await s.shell(DPKG_ON_THE_SPOT, 180)).toBe(DPKG_ON_THE_SPOT_OUT);
+          expect(await s.shell(GUEST_TOOLS_CMD)).toBe("");
         });
         expect(await s.shell("xen_nat_enable && xen_nat_enable >/dev/null && nft list table ip democd_nat | grep -c -e masquerade -e 'dnat ip to'")).toBe(
           "xen_nat_enable: demo guests (169.254.1.0/24) reach the outside through eth0;\n  ports 2201-2453 of domain 0 lead to the guests' ssh (2200+N -> 169.254.1.N:22)\n2",
@@ -115,6 +135,39 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
           await s.waitFor(/login: /, 60);
         });
         times["guest reached the host through NAT"] = s.elapsed();
+
+        // xen_bridge_enable: domain 0's uplink joins the guests' bridge, domain 0 keeps its
+        // address and ssh, and NAT is off; a new guest takes its own address from QEMU's DHCP
+        // (the next after domain 0's 10.0.2.15), reaches the host directly, and --ssh's PORT+1
+        // now leads to it.
+        expect(await s.shell("xen_bridge_enable; nft list table ip democd_nat >/dev/null 2>&1 && echo nat || echo no-nat")).toBe(
+          "democd: demo guests are bridged to eth0's network (domain 0 is 10.0.2.15/24 on xenbr0): each takes its address by DHCP\nno-nat",
+        );
+        expect(await s.shell("cat /sys/class/net/eth0/master/uevent | grep INTERFACE; ip -4 route show default")).toBe("INTERFACE=xenbr0\ndefault via 10.0.2.2 dev xenbr0 ");
+        const dom0Ssh = await sshFromHost(port, "hostname", { timeoutS: 60 });
+        expect(dom0Ssh.stdout, dom0Ssh.stderr).toBe("democd");
+        expect(await s.shell("xl create -n /etc/xen/demo.cfg name=demo2 2>&1 | grep -o -e 'ip=[^ ]*' -e '\"ip\": \"[^\"]*'")).toBe("ip=dhcp");
+        expect(await s.shell("xl create /etc/xen/demo.cfg name=demo2 >/dev/null 2>&1; echo rc=$?", 300)).toBe("rc=0");
+        const log2 = "/var/log/xen/console/guest-demo2.log";
+        await s.shell(`i=0; until grep -q 'login:' ${log2} 2>/dev/null || [ $i -ge ${GUEST_TIMEOUT_S} ]; do sleep 2; i=$((i+2)); done`, GUEST_TIMEOUT_S + 60);
+        const console2 = await s.shell(`cat ${log2}`);
+        expect(console2).toContain("demo guest ready at 10.0.2.16");
+        times["bridged guest ready"] = s.elapsed();
+        const toGuest2 = "ssh -o BatchMode=yes -o ConnectTimeout=60 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@10.0.2.16";
+        expect(await s.shell(`${toGuest2} ${shq(`ip -4 -o addr show dev eth0 | awk '{ print $4 }'; ip -4 route show default; ${fromGuest}`)} 2>&1`, 180)).toBe(
+          `10.0.2.16/24\ndefault via 10.0.2.2 dev eth0 \n${server.marker}\nrc=0`,
+        );
+        // PORT+1 reaches the bridged guest's own sshd: its host key is the one its console printed.
+        const scanned = await sshKeyscan(port + 1);
+        expect(scanned).toBe(guestHostKey(console2));
+
+        // xen_bridge_enable off: eth0 has the address again, NAT is back, and PORT+1 leads to the first guest through it.
+        expect(await s.shell("xl destroy demo2 >/dev/null 2>&1; xen_bridge_enable off")).toBe("democd: demo guests are behind domain 0 again on xenbr0 (169.254.1.0/24), NAT on; eth0 has 10.0.2.15/24");
+        expect(await s.shell("ip -4 route show default; nft list table ip democd_nat >/dev/null && echo nat")).toBe("default via 10.0.2.2 dev eth0 \nnat");
+        expect(await s.shell(`ssh -o BatchMode=yes -o ConnectTimeout=60 root@169.254.1.1 ${shq(fromGuest)} 2>&1`, 120)).toBe(`${server.marker}\nrc=0`);
+        const backToNat = await sshFromHost(port + 1, "hostname", { timeoutS: 120 });
+        expect(backToNat.stdout, backToNat.stderr).toBe("democd-guest1");
+        times["bridged and back"] = s.elapsed();
       } finally {
         server.close();
       }
@@ -139,10 +192,15 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
     process.stderr.write(`  debian demo, seconds from QEMU start: ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}\n`);
   });
 
-  it("domain 0 logs in on a 384 MB machine: dom0_mem gives it what there is instead of a fixed 512M; this second boot of the ISO has its own ssh host key", async () => {
+  it("the command-line IP entry on a 384 MB machine: dom0_mem gives domain 0 what there is; its own ssh host key; the package installed in the first boot is gone; bridged, the next guest is offered domain 0's address + 1", async () => {
     await needTools("qemu-system-x86_64");
     expect(firstBootHostKey, "the first boot's fingerprint (the test above)").toBeDefined();
-    await withLoggedInBoot(iso, "xen", "bios", async (s) => {
+    await withLoggedInBoot(iso, "xen-ip", "bios", async (s) => {
+      expect(await s.shell("dpkg -s democd-hello >/dev/null 2>&1 && echo installed; ls /usr/bin/democd-hello 2>&1 | grep -c 'No such'")).toBe("1");
+      // The entry's ip=169.254.0.1::169.254.0.254:255.255.255.0: bridged, guests follow domain 0's address.
+      expect(await s.shell("xen_bridge_enable")).toBe("democd: demo guests are bridged to eth0's network (domain 0 is 169.254.0.1/24 on xenbr0): the next takes 169.254.0.2");
+      expect(await s.shell("xl create -n /etc/xen/demo.cfg 2>&1 | grep -o 'ip=[^ ]*'")).toBe("ip=169.254.0.2::169.254.0.254:255.255.255.0::eth0:off");
+      expect(await s.shell("xl create -n /etc/xen/demo.cfg ip=169.254.0.40 2>&1 | grep -o -e 'ip=[^ ]*' -e '\"ip\": \"[^\"]*\"'")).toBe('ip=169.254.0.40::169.254.0.254:255.255.255.0::eth0:off\n"ip": "169.254.0.40"');
       const key = hostKeyOf(s.output);
       expect(key, "the host key's fingerprint on the console").toBeDefined();
       expect(key).not.toBe(firstBootHostKey);

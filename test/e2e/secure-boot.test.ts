@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import type { QemuSession } from "../../src/boot/qemu.ts";
-import { withLoggedInBoot } from "../helpers/boot.ts";
+import { DPKG_ON_THE_SPOT, DPKG_ON_THE_SPOT_OUT, expectWritableUsr, withLoggedInBoot } from "../helpers/boot.ts";
 import { diskOverlay } from "../helpers/disk-overlay.ts";
 import { TEST_DEBIAN_PASSWORD } from "../helpers/paths.ts";
 import { needTools } from "../helpers/tools.ts";
@@ -18,12 +18,15 @@ async function expectSecureBoot(s: QemuSession): Promise<void> {
 }
 
 describe("Secure Boot (OVMF enforcing it, Microsoft's keys, as PCs ship)", () => {
-  it("the default (debian) ISO as a CD: the menu defaults to Linux and it reaches a login", async () => {
+  it("the default (debian) ISO as a CD: the menu defaults to Linux and it reaches a login, where dpkg -i installs into /usr", async () => {
     await needTools("qemu-system-x86_64");
     // No entry chosen: what a user gets who just waits.
     await withLoggedInBoot(debianIso, "linux", "uefi-secure", async (s) => {
       await expectSecureBoot(s);
       expect(s.output).toMatch(/Xen \/ Linux [^\n]* \(needs Secure Boot off\)/);
+      // The bare entry's /usr takes packages as domain 0's does.
+      await expectWritableUsr(s);
+      expect(await s.shell(DPKG_ON_THE_SPOT, 120)).toBe(DPKG_ON_THE_SPOT_OUT);
     }, { password: TEST_DEBIAN_PASSWORD, memoryMb: 1536, choose: (s) => s.waitFor(/GNU GRUB/, 120).then(() => undefined) });
   });
 

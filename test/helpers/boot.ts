@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { expect } from "vitest";
 import { ConsoleSilent, QemuSession, diskFormatOf, type Firmware, type QemuDrive } from "../../src/boot/qemu.ts";
 import type { EntryId } from "../../src/config/schema.ts";
 import { TEST_BUILD_DIR, TEST_PASSWORD } from "./paths.ts";
@@ -69,8 +70,32 @@ export async function withLoggedInBoot<T>(
   }
 }
 
-/** The mount table lines for / and /usr as "mountpoint fstype". */
-export const MOUNTS_CMD = `awk '$2=="/"||$2=="/usr"{print $2" "$3}' /proc/mounts`;
+/** The mount table lines for /, /usr and the live medium as "mountpoint fstype". */
+export const MOUNTS_CMD = `awk '$2=="/"||$2=="/usr"||$2=="/run/democd/medium"{print $2" "$3}' /proc/mounts`;
+
+/** A live system's: the RAM root, the medium read-only, and /usr the medium under a RAM layer. */
+export const LIVE_MOUNTS = ["/ tmpfs", "/usr overlay", "/run/democd/medium iso9660"];
+
+type Session = QemuSession;
+
+/**
+ * /usr is writable and the change lands in the RAM layer, not on the medium; `df /usr` shows
+ * that layer (a tmpfs as large as the root's).
+ */
+export async function expectWritableUsr(s: Session): Promise<void> {
+  expect(await s.shell("echo hi >/usr/share/democd-written && cat /run/democd/usr/upper/share/democd-written; ls /run/democd/medium/share/democd-written 2>&1 | grep -c 'No such'")).toBe("hi\n1");
+  expect(await s.shell("df -k /usr | awk 'NR==2{print $1, $2}'; df -k /run/democd/usr | awk 'NR==2{print $2}'; df -k / | awk 'NR==2{print $2}'")).toMatch(/^overlay (\d+)\n\1\n\1$/);
+}
+
+/** A package made on the spot with dpkg-deb, installed with dpkg -i into /usr, and run. */
+export const DPKG_ON_THE_SPOT = [
+  "d=$(mktemp -d) && mkdir -p $d/DEBIAN $d/usr/bin",
+  "printf 'Package: democd-hello\\nVersion: 1.0\\nArchitecture: all\\nMaintainer: democd tests <tests@democd.invalid>\\nDescription: made on the spot\\n' >$d/DEBIAN/control",
+  "printf '#!/bin/sh\\necho hello from /usr\\n' >$d/usr/bin/democd-hello && chmod 755 $d/usr/bin/democd-hello",
+  "dpkg-deb --build $d /root/democd-hello.deb >/dev/null && dpkg -i /root/democd-hello.deb >/dev/null 2>&1; echo rc=$?",
+  "democd-hello; dpkg -s democd-hello | grep '^Status'; ls /run/democd/usr/upper/bin/democd-hello",
+].join("; ");
+export const DPKG_ON_THE_SPOT_OUT = "rc=0\nhello from /usr\nStatus: install ok installed\n/run/democd/usr/upper/bin/democd-hello";
 
 /**
  * Attach to a guest's console from domain 0's shell (`xl console NAME`), do `fn` there, and

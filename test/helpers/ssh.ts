@@ -42,3 +42,11 @@ function askpass(): string {
   if (!fs.existsSync(file)) fs.writeFileSync(file, '#!/bin/sh\nprintf "%s\\n" "$DEMOCD_ASKPASS_ANSWER"\n', { mode: 0o755 });
   return file;
 }
+
+/** The fingerprint (SHA256:...) of the ed25519 host key that answers on 127.0.0.1:port. */
+export async function sshKeyscan(port: number): Promise<string | undefined> {
+  const scan = await execa("ssh-keyscan", ["-T", "60", "-t", "ed25519", "-p", String(port), "127.0.0.1"], { reject: false });
+  if (!scan.stdout.trim()) return undefined;
+  const fp = await execa("ssh-keygen", ["-l", "-f", "-"], { input: scan.stdout, reject: false });
+  return /(SHA256:\S+)/.exec(fp.stdout)?.[1];
+}

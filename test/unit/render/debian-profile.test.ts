@@ -33,11 +33,11 @@ describe("the debian profile's templates", () => {
       'type = "pv"',
       'kernel = "/usr/boot/vmlinux.gz"',
       'ramdisk = "/usr/boot/initrd.img"',
-      'extra = "console=hvc0 ip=@ADDRESS@::169.254.1.254:255.255.255.0::eth0:off democd.dom0key=@DOM0KEY@ 4"',
+      'extra = "console=hvc0 ip=@IPCONF@ democd.dom0key=@DOM0KEY@ 4"',
       "memory = 256",
       "vcpus = 1",
       'disk = [ "format=raw,vdev=xvdd,access=ro,script=block-democd,target=@MEDIUM@" ]',
-      'vif = [ "bridge=xenbr0,ip=@ADDRESS@,script=vif-democd" ]',
+      'vif = [ "bridge=xenbr0@VIFIP@,script=vif-democd" ]',
       'on_poweroff = "destroy"',
       'on_reboot = "restart"',
       'on_crash = "destroy"',
@@ -59,6 +59,7 @@ describe("the debian profile's templates", () => {
       "democd-demo-cfg": render("usr/sbin/democd-demo-cfg.ejs"),
       "democd-install": render("usr/sbin/democd-install.ejs"),
       xen_nat_enable: render("usr/sbin/xen_nat_enable.ejs"),
+      xen_bridge_enable: render("usr/sbin/xen_bridge_enable.ejs"),
       "democd-getty": fs.readFileSync(path.join(dir, "usr/sbin/democd-getty"), "utf8"),
       xl: fs.readFileSync(path.join(dir, "usr/local/sbin/xl"), "utf8"),
       "vif-democd": fs.readFileSync(path.join(dir, "root/etc/xen/scripts/vif-democd"), "utf8"),
@@ -94,7 +95,7 @@ describe("the debian profile's templates", () => {
     expect(live).toContain("democd-install DISK");
     expect(installed).toContain("installed on this disk");
     expect(installed).toContain("xl create /etc/xen/disk-guest.cfg disk=/dev/X");
-    for (const gone of ["RAM disk", "the CD itself", "democd-install", "xen_nat_enable"]) expect(installed).not.toContain(gone);
+    for (const gone of ["RAM disk", "RAM layer", "democd-install", "xen_nat_enable"]) expect(installed).not.toContain(gone);
     // The ssh password rule holds on both.
     expect(installed).toContain("over ssh root logs in with a key only");
   });
@@ -120,6 +121,9 @@ describe("the debian profile's templates", () => {
         '[create][-n][/etc/xen/demo.cfg][name="demo2"][memory=192][extra="a b"][vif=[\'x\']][x=]',
       );
       expect(await xl("list", "name=demo2")).toBe("[list][name=demo2]");
+      // ip= goes with the demo config only.
+      const r = await execa(wrapper, ["create", "/etc/xen/disk-guest.cfg", "ip=10.0.0.5"], { reject: false });
+      expect([r.exitCode, r.stderr]).toEqual([1, "xl create: ip= chooses a demo guest's address: it goes with /etc/xen/demo.cfg"]);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
@@ -135,41 +139,93 @@ describe("the debian profile's templates", () => {
   }
   const stub = (tmp: string, name: string, body: string) => fs.writeFileSync(path.join(tmp, "bin", name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
 
-  it("democd-demo-cfg writes demo.cfg with the medium and the lowest address no vif backend holds, with nothing but xenstore-ls and mv", async () => {
+  /** democd-demo-cfg in a sandbox: mounts, command line, bridge state, xenstore and `ip` are the test's. */
+  function demoCfgSandbox() {
     const tmp = tempDir("democfg");
     fs.mkdirSync(path.join(tmp, "bin"));
-    fs.writeFileSync(path.join(tmp, "mounts"), "tmpfs / tmpfs rw 0 0\n/dev/loop7 /usr iso9660 ro 0 0\n/dev/loop7 /mnt iso9660 ro 0 0\n");
     fs.writeFileSync(path.join(tmp, "demo.cfg.in"), render("root/etc/democd/demo.cfg.in.ejs"));
-    // Guests at .1 and .3 (one with two addresses), so .2 is free; .4 is not "ip".
-    stub(tmp, "xenstore-ls", `cat <<'X'
-/local/domain/0/backend/vif/1/0/ip = "169.254.1.1"
-/local/domain/0/backend/vif/1/0/bridge = "xenbr0"
-/local/domain/0/backend/vif/3/0/ip = "169.254.1.3 10.0.0.9"
-/local/domain/0/backend/vif/4/0/mac = "169.254.1.2"
-X`);
     const blockDev = fs.readdirSync("/sys/class/block").map((b) => `/dev/${b}`).find((d) => fs.existsSync(d) && fs.statSync(d).isBlockDevice());
     if (!blockDev) throw new Error("this test needs a block device in /dev (any /sys/class/block entry)");
-    fs.writeFileSync(path.join(tmp, "mounts"), `tmpfs / tmpfs rw 0 0\n${blockDev} /usr iso9660 ro 0 0\n`);
+    // /linuxrc's live system: the medium under /usr's RAM layer.
+    fs.writeFileSync(path.join(tmp, "mounts"), `tmpfs / tmpfs rw 0 0\n${blockDev} /run/democd/medium iso9660 ro 0 0\noverlay /usr overlay rw 0 0\n`);
+    fs.writeFileSync(path.join(tmp, "cmdline"), "placeholder root=x console=hvc0\n");
+    // Guests at .1 and .3 (one with two addresses), so .2 is free; .4 is not "ip".
+    const vifs = (...ips: string[]) => stub(tmp, "xenstore-ls", `cat <<'X'\n${ips.map((ip, i) => `/local/domain/0/backend/vif/${i + 1}/0/ip = "${ip}"\n/local/domain/0/backend/vif/${i + 1}/0/bridge = "xenbr0"`).join("\n")}\n/local/domain/0/backend/vif/9/0/mac = "169.254.1.2"\nX`);
+    vifs("169.254.1.1", "169.254.1.3 10.0.0.9");
+    // Domain 0's DHCP'd address on the bridge, beside its own link-local one.
+    stub(tmp, "ip", `case "$*" in
+  "-4 -o addr show dev xenbr0") echo "5: xenbr0    inet 169.254.1.254/24 scope global xenbr0"; echo "5: xenbr0    inet 10.0.2.15/24 brd 10.0.2.255 scope global xenbr0" ;;
+  "-4 route show default") echo "default via 10.0.2.2 dev xenbr0" ;;
+  *) echo "unexpected ip $*" >&2; exit 1 ;;
+esac`);
     // Domain 0's key pair, made at boot: its public half's base64 goes on the guest's command line.
     const dom0Key = "AAAAC3NzaC1lZDI1NTE5AAAAIJsGNJbok5a6YrW51qf2deYpN66kSXEnnvgOsZK1FKg9";
     fs.writeFileSync(path.join(tmp, "id_ed25519.pub"), `ssh-ed25519 ${dom0Key} root@domain0\n`);
+    const bridgeState = path.join(tmp, "bridge");
     const script = staged(tmp, render("usr/sbin/democd-demo-cfg.ejs"), {
-      "/proc/mounts": path.join(tmp, "mounts"), "/etc/democd/demo.cfg.in": path.join(tmp, "demo.cfg.in"), "/etc/xen/demo.cfg": path.join(tmp, "demo.cfg"),
+      "/proc/mounts": path.join(tmp, "mounts"), "/proc/cmdline": path.join(tmp, "cmdline"), "/run/democd/bridge": bridgeState,
+      "/etc/democd/demo.cfg.in": path.join(tmp, "demo.cfg.in"), "/etc/xen/demo.cfg": path.join(tmp, "demo.cfg"),
       "/root/.ssh/id_ed25519.pub": path.join(tmp, "id_ed25519.pub"),
     }, "democd-demo-cfg");
     const env = { PATH: `${path.join(tmp, "bin")}:${process.env.PATH}` };
-    expect((await execa(script, { env })).stdout).toBe("169.254.1.2");
-    const cfg = fs.readFileSync(path.join(tmp, "demo.cfg"), "utf8");
-    expect(cfg).toBe(render("root/etc/democd/demo.cfg.in.ejs").replaceAll("@MEDIUM@", blockDev).replaceAll("@ADDRESS@", "169.254.1.2").replaceAll("@DOM0KEY@", dom0Key));
-    expect(cfg).toContain(`extra = "console=hvc0 ip=169.254.1.2::169.254.1.254:255.255.255.0::eth0:off democd.dom0key=${dom0Key} 4"`);
-    expect(cfg).toContain(`target=${blockDev}" ]`);
-    expect(fs.readdirSync(tmp).filter((f) => f.includes(".tmp."))).toEqual([]);
+    return {
+      tmp, blockDev, dom0Key, vifs,
+      run: (...args: string[]) => execa(script, args, { env, reject: false }),
+      cfg: () => fs.readFileSync(path.join(tmp, "demo.cfg"), "utf8"),
+      setCmdline: (text: string) => fs.writeFileSync(path.join(tmp, "cmdline"), `${text}\n`),
+      bridged: () => fs.writeFileSync(bridgeState, "uplink=eth0\nnat=off\n"),
+      /** The rendered template with this guest's network filled in. */
+      expected: (ipconf: string, vifip: string, address: string) =>
+        render("root/etc/democd/demo.cfg.in.ejs").replaceAll("@MEDIUM@", blockDev).replaceAll("@IPCONF@", ipconf).replaceAll("@VIFIP@", vifip).replaceAll("@ADDRESS@", address).replaceAll("@DOM0KEY@", dom0Key),
+    };
+  }
 
-    // No medium on /usr: one line, nothing written.
-    fs.writeFileSync(path.join(tmp, "mounts"), "tmpfs / tmpfs rw 0 0\n");
-    const r = await execa(script, { env, reject: false });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe("democd-demo-cfg: no block device is mounted on /usr (is this a democd boot?)");
+  it("democd-demo-cfg behind domain 0: the medium and the lowest address of the demo network no vif backend holds, with nothing but xenstore-ls and mv", async () => {
+    const box = demoCfgSandbox();
+    const r = await box.run();
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("169.254.1.2");
+    expect(box.cfg()).toBe(box.expected("169.254.1.2::169.254.1.254:255.255.255.0::eth0:off", ",ip=169.254.1.2", "169.254.1.2"));
+    expect(box.cfg()).toContain(`extra = "console=hvc0 ip=169.254.1.2::169.254.1.254:255.255.255.0::eth0:off democd.dom0key=${box.dom0Key} 4"`);
+    expect(box.cfg()).toContain('vif = [ "bridge=xenbr0,ip=169.254.1.2,script=vif-democd" ]');
+    expect(box.cfg()).toContain(`target=${box.blockDev}" ]`);
+    expect(fs.readdirSync(box.tmp).filter((f) => f.includes(".tmp."))).toEqual([]);
+    // A given address; dhcp needs a network that has DHCP.
+    expect((await box.run("--ip", "169.254.1.77")).stdout).toBe("169.254.1.77");
+    expect(box.cfg()).toContain('vif = [ "bridge=xenbr0,ip=169.254.1.77,script=vif-democd" ]');
+    const dhcp = await box.run("--ip", "dhcp");
+    expect([dhcp.exitCode, dhcp.stderr]).toEqual([1, "democd-demo-cfg: ip=dhcp needs the guests on a network with a DHCP server: run xen_bridge_enable first"]);
+    for (const bad of ["10.0.0", "10.0.0.256", "a.b.c.d", "10..0.1", "1.2.3.4;reboot"]) {
+      const r2 = await box.run("--ip", bad);
+      expect([r2.exitCode, r2.stderr], bad).toEqual([1, `democd-demo-cfg: --ip: "${bad}" is neither an IPv4 address (a.b.c.d) nor dhcp`]);
+    }
+    // /usr itself the medium (no overlayfs): still found.
+    fs.writeFileSync(path.join(box.tmp, "mounts"), `tmpfs / tmpfs rw 0 0\n${box.blockDev} /usr iso9660 ro 0 0\n`);
+    expect((await box.run()).stdout).toBe("169.254.1.2");
+    // No medium: one line, nothing written.
+    fs.writeFileSync(path.join(box.tmp, "mounts"), "tmpfs / tmpfs rw 0 0\noverlay /usr overlay rw 0 0\n");
+    fs.rmSync(path.join(box.tmp, "demo.cfg"));
+    const none = await box.run();
+    expect([none.exitCode, none.stderr]).toEqual([1, "democd-demo-cfg: no medium is mounted on /run/democd/medium or /usr (is this a democd boot?)"]);
+    expect(fs.existsSync(path.join(box.tmp, "demo.cfg"))).toBe(false);
+  });
+
+  it("democd-demo-cfg bridged: domain 0's command-line address + N with its gateway and netmask, else DHCP; a given address takes domain 0's network", async () => {
+    const box = demoCfgSandbox();
+    box.bridged();
+    // Domain 0's address by DHCP: the guests ask too.
+    expect((await box.run()).stdout).toBe("dhcp");
+    expect(box.cfg()).toBe(box.expected("dhcp", "", "dhcp"));
+    expect(box.cfg()).toContain('vif = [ "bridge=xenbr0,script=vif-democd" ]');
+    expect((await box.run("--ip", "10.0.2.99")).stdout).toBe("10.0.2.99");
+    expect(box.cfg()).toContain(`ip=10.0.2.99::10.0.2.2:255.255.255.0::eth0:off democd.dom0key=`);
+    // The command-line IP entry's address: the next free after it, across a byte boundary too.
+    box.setCmdline("placeholder ip=192.168.7.254::192.168.7.1:255.255.254.0:democd:eth0:off console=hvc0");
+    box.vifs("169.254.1.1", "192.168.7.255");
+    expect((await box.run()).stdout).toBe("192.168.8.0");
+    expect(box.cfg()).toBe(box.expected("192.168.8.0::192.168.7.1:255.255.254.0::eth0:off", ",ip=192.168.8.0", "192.168.8.0"));
+    expect((await box.run("--ip", "dhcp")).stdout).toBe("dhcp");
+    expect(box.cfg()).toContain('ip=dhcp democd.dom0key=');
   });
 
   it("block-democd writes a read-only device's numbers for blkback itself, and hands everything else to Debian's block script", async () => {
