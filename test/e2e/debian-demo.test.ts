@@ -84,7 +84,7 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
       expect(created).toContain("rc=0");
       times["xl create returned"] = s.elapsed();
       // The next guest is offered the next address.
-      expect(await s.shell("grep -o 'ip=[0-9.]*' /etc/xen/demo.cfg | head -1")).toBe("ip=169.254.1.2");
+      expect(await s.shell("grep '^extra' /etc/xen/demo.cfg | grep -o 'ip=[0-9.]*'")).toBe("ip=169.254.1.2");
 
       const log = "/var/log/xen/console/guest-demo.log";
       const waited = await s.shell(
@@ -192,13 +192,16 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
     process.stderr.write(`  debian demo, seconds from QEMU start: ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}\n`);
   });
 
-  it("the command-line IP entry on a 384 MB machine: dom0_mem gives domain 0 what there is; its own ssh host key; the package installed in the first boot is gone; bridged, the next guest is offered domain 0's address + 1", async () => {
+  it("the command-line IP entry with democd.net=bridge typed in at GRUB, on a 384 MB machine: dom0_mem gives domain 0 what there is; its own ssh host key; the package installed in the first boot is gone; bridged at boot, the next guest is offered domain 0's address + 1", async () => {
     await needTools("qemu-system-x86_64");
     expect(firstBootHostKey, "the first boot's fingerprint (the test above)").toBeDefined();
     await withLoggedInBoot(iso, "xen-ip", "bios", async (s) => {
       expect(await s.shell("dpkg -s democd-hello >/dev/null 2>&1 && echo installed; ls /usr/bin/democd-hello 2>&1 | grep -c 'No such'")).toBe("1");
       // The entry's ip=169.254.0.1::169.254.0.254:255.255.255.0: bridged, guests follow domain 0's address.
-      expect(await s.shell("xen_bridge_enable")).toBe("democd: demo guests are bridged to eth0's network (domain 0 is 169.254.0.1/24 on xenbr0): the next takes 169.254.0.2");
+      expect(await s.shell("cat /proc/cmdline")).toMatch(/ip=169\.254\.0\.1::\S+ democd\.net=bridge/);
+      expect(await s.shell("i=0; until [ -e /run/democd/bridge ] || [ $i -ge 60 ]; do sleep 1; i=$((i+1)); done; cat /run/democd/bridge")).toBe("uplink=eth0\nnat=off");
+      await s.waitFor("democd: demo guests are bridged to eth0's network (domain 0 is 169.254.0.1/24 on xenbr0): the next takes 169.254.0.2", 60);
+      expect(await s.shell("xen_bridge_enable")).toBe("xen_bridge_enable: already bridged (uplink=eth0 nat=off); xen_bridge_enable off takes it back");
       expect(await s.shell("xl create -n /etc/xen/demo.cfg 2>&1 | grep -o 'ip=[^ ]*'")).toBe("ip=169.254.0.2::169.254.0.254:255.255.255.0::eth0:off");
       expect(await s.shell("xl create -n /etc/xen/demo.cfg ip=169.254.0.40 2>&1 | grep -o -e 'ip=[^ ]*' -e '\"ip\": \"[^\"]*\"'")).toBe('ip=169.254.0.40::169.254.0.254:255.255.255.0::eth0:off\n"ip": "169.254.0.40"');
       const key = hostKeyOf(s.output);
@@ -213,6 +216,27 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
       expect(dom0).toBeLessThan(total);
       expect(dom0).toBeGreaterThan(256);
       expect(await s.shell("pgrep -c -x oxenstored; pgrep -c -x xenconsoled")).toBe("1\n1");
-    }, { memoryMb: 384, password: TEST_DEBIAN_PASSWORD });
+    }, {
+      memoryMb: 384,
+      password: TEST_DEBIAN_PASSWORD,
+      // What a user does at the menu: down to the entry, `e`, to the end of Linux's line, type, Ctrl-X.
+      choose: async (s) => {
+        await s.waitFor(/Use the \^ and v keys/, 120);
+        s.send("\x1b[B");
+        await new Promise((r) => setTimeout(r, 1000));
+        s.send("e");
+        await s.waitFor(/Minimum Emacs-like screen editing/, 60);
+        // One key at a time: GRUB's serial input drops keys that arrive together.
+        const key = async (k: string) => {
+          s.send(k);
+          await new Promise((r) => setTimeout(r, 500));
+        };
+        for (let i = 0; i < 3; i++) await key("\x0e");
+        await key("\x05");
+        await s.type(" democd.net=bridge");
+        await new Promise((r) => setTimeout(r, 1000));
+        s.send("\x18");
+      },
+    });
   });
 });

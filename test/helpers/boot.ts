@@ -83,7 +83,7 @@ type Session = QemuSession;
  * that layer (a tmpfs as large as the root's).
  */
 export async function expectWritableUsr(s: Session): Promise<void> {
-  expect(await s.shell("echo hi >/usr/share/democd-written && cat /run/democd/usr/upper/share/democd-written; ls /run/democd/medium/share/democd-written 2>&1 | grep -c 'No such'")).toBe("hi\n1");
+  expect(await s.shell("echo hi >/usr/democd-written && cat /run/democd/usr/upper/democd-written; ls /run/democd/medium/democd-written 2>&1 | grep -c 'No such'")).toBe("hi\n1");
   expect(await s.shell("df -k /usr | awk 'NR==2{print $1, $2}'; df -k /run/democd/usr | awk 'NR==2{print $2}'; df -k / | awk 'NR==2{print $2}'")).toMatch(/^overlay (\d+)\n\1\n\1$/);
 }
 
