@@ -36,7 +36,7 @@ const BEHIND = /democd: demo guests are behind domain 0 again/;
 
 export type GuestNetwork = { bridged: true; dom0: string } | { bridged: false };
 
-/** The last network change a console line announces, if any. */
+/** The network change a console line announces, if any. */
 export function announcedNetwork(line: string): GuestNetwork | undefined {
   const b = BRIDGED.exec(line);
   if (b) return { bridged: true, dom0: b[1] };

@@ -119,6 +119,29 @@ describe("/linuxrc", () => {
     }
   });
 
+  it("makes /usr the medium (on /run/democd/medium) under a RAM layer of the root's size, and the medium itself read-only where overlayfs fails", async () => {
+    // mount logs what it is asked; with NO_OVERLAY set it fails for overlayfs as a kernel without it does.
+    const run = async (noOverlay: boolean) => {
+      const dir = tempDir("linuxrc");
+      stub(dir, "mount", `echo "mount $*" >>"$PWD/calls"
+[ -n "$NO_OVERLAY" ] && [ "$2" = overlay ] && { echo "mount: unknown filesystem type 'overlay'" >&2; exit 1; }
+exit 0`);
+      const r = await lib(dir, `NEWROOT=/nr; MEDIA=/media; TMPFS_SIZE=40%; mkdir() { :; }; ${noOverlay ? "NO_OVERLAY=1; export NO_OVERLAY;" : ""} { mount_usr; echo rc=$?; } 2>&1`);
+      return { out: r.stdout, calls: fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n") };
+    };
+    const ok = await run(false);
+    expect(ok.out).toBe("rc=0");
+    expect(ok.calls).toEqual([
+      "mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /nr/run",
+      "mount --move /media /nr/run/democd/medium",
+      "mount -t tmpfs -o size=40%,mode=0755 tmpfs /nr/run/democd/usr",
+      "mount -t overlay -o lowerdir=/nr/run/democd/medium,upperdir=/nr/run/democd/usr/upper,workdir=/nr/run/democd/usr/work overlay /nr/usr",
+    ]);
+    const without = await run(true);
+    expect(without.out).toBe("mount: unknown filesystem type 'overlay'\ndemocd: no overlayfs for /usr (see above): /usr is the medium, read-only\nrc=0");
+    expect(without.calls.at(-1)).toBe("mount --bind /nr/run/democd/medium /nr/usr");
+  });
+
   it("passes shellcheck, with the scripts it sources", async () => {
     expect(await shellcheck(linuxrc)).toBe("");
   });
