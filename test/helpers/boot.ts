@@ -80,11 +80,11 @@ type Session = QemuSession;
 
 /**
  * /usr is writable and the change lands in the RAM layer, not on the medium; `df /usr` shows
- * that layer (a tmpfs as large as the root's).
+ * that layer's filesystem (/run, a tmpfs as large as the root's).
  */
 export async function expectWritableUsr(s: Session): Promise<void> {
   expect(await s.shell("echo hi >/usr/democd-written && cat /run/democd/usr/upper/democd-written; ls /run/democd/medium/democd-written 2>&1 | grep -c 'No such'")).toBe("hi\n1");
-  expect(await s.shell("df -k /usr | awk 'NR==2{print $1, $2}'; df -k /run/democd/usr | awk 'NR==2{print $2}'; df -k / | awk 'NR==2{print $2}'")).toMatch(/^overlay (\d+)\n\1\n\1$/);
+  expect(await s.shell("df -k /usr | awk 'NR==2{print $1, $2}'; df -k /run | awk 'NR==2{print $2}'; df -k / | awk 'NR==2{print $2}'")).toMatch(/^overlay (\d+)\n\1\n\1$/);
 }
 
 /** A package made on the spot with dpkg-deb, installed with dpkg -i into /usr, and run. */

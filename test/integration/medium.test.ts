@@ -115,7 +115,7 @@ describe("the mastered ISO", () => {
     expect(byName.get("bin/sh")?.type).toBe("symlink");
     expect(byName.get("dev/console")).toMatchObject({ type: "char", rdevMajor: 5, rdevMinor: 1 });
     const kos = entries.filter((e) => e.name.endsWith(".ko")).map((e) => path.basename(e.name));
-    for (const m of ["isofs.ko", "sr_mod.ko", "ata_piix.ko", "ahci.ko", "virtio_blk.ko", "xen-blkfront.ko", "usb-storage.ko", "e1000.ko", "ext4.ko", "crc32c_generic.ko"]) expect(kos).toContain(m);
+    for (const m of ["isofs.ko", "overlay.ko", "sr_mod.ko", "ata_piix.ko", "ahci.ko", "virtio_blk.ko", "xen-blkfront.ko", "usb-storage.ko", "e1000.ko", "ext4.ko", "crc32c_generic.ko"]) expect(kos).toContain(m);
     // Debian's sfdisk and resize2fs (to grow an installed root), their libraries and the loader at its PT_INTERP path.
     for (const f of ["sbin/sfdisk", "sbin/resize2fs", "lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libfdisk.so.1", "lib/x86_64-linux-gnu/libext2fs.so.2"]) expect(byName.get(f)?.type, f).toBe("file");
     expect(byName.get("lib64/ld-linux-x86-64.so.2")?.data.toString()).toBe("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");

@@ -119,7 +119,7 @@ describe("/linuxrc", () => {
     }
   });
 
-  it("makes /usr the medium (on /run/democd/medium) under a RAM layer of the root's size, and the medium itself read-only where overlayfs fails", async () => {
+  it("makes /usr the medium (on /run/democd/medium) under a RAM layer on /run, a tmpfs of the root's size, and the medium itself read-only where overlayfs fails", async () => {
     // mount logs what it is asked; with NO_OVERLAY set it fails for overlayfs as a kernel without it does.
     const run = async (noOverlay: boolean) => {
       const dir = tempDir("linuxrc");
@@ -132,9 +132,8 @@ exit 0`);
     const ok = await run(false);
     expect(ok.out).toBe("rc=0");
     expect(ok.calls).toEqual([
-      "mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /nr/run",
+      "mount -t tmpfs -o size=40%,mode=0755,nosuid,nodev tmpfs /nr/run",
       "mount --move /media /nr/run/democd/medium",
-      "mount -t tmpfs -o size=40%,mode=0755 tmpfs /nr/run/democd/usr",
       "mount -t overlay -o lowerdir=/nr/run/democd/medium,upperdir=/nr/run/democd/usr/upper,workdir=/nr/run/democd/usr/work overlay /nr/usr",
     ]);
     const without = await run(true);
