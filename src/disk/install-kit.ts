@@ -1,7 +1,7 @@
 import path from "node:path";
 import { ESP_LABEL, ROOT_LABEL, SECTOR, installerLayout, partition } from "./layout.ts";
 
-/** Where democd-install finds its kit, under the medium (mounted on /usr in the live system). */
+/** Where democd-install finds its kit, under the medium (/usr in the live system). */
 export const INSTALL_KIT = path.join("lib", "democd", "install");
 /** Replaced by the new root file system's UUID when democd-install writes grub.cfg and fstab. */
 export const ROOT_UUID_PLACEHOLDER = "@ROOT_UUID@";

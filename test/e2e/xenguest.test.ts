@@ -33,9 +33,9 @@ async function makeImages(dir: string): Promise<string[]> {
   await execa("tar", ["-czf", path.join(dir, "site.tar.gz"), "-C", site, "."]);
   f("fat/NOTE.TXT", "on the vfat partition\n");
   await execa("tar", ["-cf", path.join(dir, "fat.tar"), "-C", path.join(dir, "fat"), "."]);
-  // The medium (the device on /usr in domain 0) as the guest's xvdd: its /linuxrc looks there.
+  // The medium (the device on /run/democd/medium in domain 0, under /usr's RAM layer) as the guest's xvdd: its /linuxrc looks there.
   const medium = f("hooks/00-medium", `#!/bin/sh
-medium=$(awk '$2 == "/usr" { print $1; exit }' /proc/mounts)
+medium=$(awk '$2 == "/run/democd/medium" { print $1; exit }' /proc/mounts)
 echo "xg-marker init.pre $guestname medium=$medium"
 own=
 # Only a guest whose disk.cfg makes a disk has one (spare has none).
