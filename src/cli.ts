@@ -8,6 +8,7 @@ import { unpackIso } from "./unpack/unpack-iso.ts";
 import { bootInteractive } from "./boot/interactive.ts";
 import { FIRMWARES, diskFormatOf, type Firmware } from "./boot/qemu.ts";
 import { SSH_GUEST_PORTS, checkSshPort } from "./boot/ssh-forwards.ts";
+import { checkWebPort } from "./boot/web-forward.ts";
 import { loadConfig } from "./config/load.ts";
 import { ENTRY_IDS, type EntryId } from "./config/schema.ts";
 import { SETTINGS } from "./config/settings.ts";
@@ -59,16 +60,18 @@ export async function runCli(argv: string[], program: Command, Option: typeof Op
     .addOption(new Option("--accel <a>", "tcg (always works) or kvm").choices(["tcg", "kvm"]).default("tcg"))
     .option("--usb", "attach the image as a USB stick instead of a CD")
     .option("--ssh <port>", `forward 127.0.0.1:PORT to the machine's ssh and PORT+1..PORT+${SSH_GUEST_PORTS} to its 2201.. (demo guests after xen_nat_enable; after xen_bridge_enable, the guests themselves)`)
-    .action(async (iso: string, o: { entry?: EntryId; firmware: Firmware; memory: string; accel: "tcg" | "kvm"; usb?: boolean; ssh?: string }) => {
+    .option("--web <port>", "forward 127.0.0.1:PORT to domain 0's web console (its port 80), and print the page's address with its token once domain 0 is up")
+    .action(async (iso: string, o: { entry?: EntryId; firmware: Firmware; memory: string; accel: "tcg" | "kvm"; usb?: boolean; ssh?: string; web?: string }) => {
       const memoryMb = Number(o.memory);
       if (!Number.isInteger(memoryMb) || memoryMb < 128) throw new DemocdError(`--memory: must be a whole number of MB (at least 128), got "${o.memory}"`);
       if (!fs.existsSync(iso)) throw new DemocdError(`${iso}: no such file`, { hint: "build one first: ./make.ts build" });
       const diskFormat = diskFormatOf(iso);
       if (diskFormat && o.usb) throw new DemocdError("--usb: only an ISO can be attached as a USB stick; a disk image is attached as a disk");
       const sshPort = o.ssh === undefined ? undefined : checkSshPort(o.ssh);
+      const webPort = o.web === undefined ? undefined : checkWebPort(o.web, sshPort);
       const image = path.resolve(iso);
       const media = diskFormat ? { drives: [{ file: image, format: diskFormat }] } : { iso: image, usb: o.usb };
-      const code = await bootInteractive({ ...media, firmware: o.firmware, memoryMb, accel: o.accel, sshPort }, o.entry);
+      const code = await bootInteractive({ ...media, firmware: o.firmware, memoryMb, accel: o.accel, sshPort, webPort }, o.entry);
       process.exitCode = code;
     });
 

@@ -11,7 +11,11 @@ export async function bootInteractive(o: QemuOptions, entry?: EntryId): Promise<
   if (o.sshPort) {
     process.stderr.write(`democd: ssh -p ${o.sshPort} root@127.0.0.1 reaches the machine; -p ${o.sshPort + 1}.. demo guest 1.. (after xen_nat_enable in domain 0)\n`);
   }
-  const session = await QemuSession.start(o, { echo: process.stdout });
+  if (o.webPort) {
+    process.stderr.write(`democd: the web console will be at http://127.0.0.1:${o.webPort}/ once domain 0 (the Xen entry) is up; its address with the token follows\n`);
+  }
+  const onWebUrl = (url: string) => process.stderr.write(`\r\ndemocd: web console: ${url}\r\n`);
+  const session = await QemuSession.start(o, { echo: process.stdout, onWebUrl });
   const stdin = process.stdin;
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);

@@ -9,6 +9,7 @@ import type { EntryId } from "../config/schema.ts";
 import { ENTRY_HOTKEYS } from "../render/grub.ts";
 import type { Logger } from "../log.ts";
 import { USER_NETDEV, announcedNetwork, forwardCommands, sshForwards } from "./ssh-forwards.ts";
+import { forwardedWebUrl, webForward } from "./web-forward.ts";
 
 /** SeaBIOS, OVMF, or OVMF enforcing Secure Boot with Microsoft's keys enrolled (as PCs ship). */
 export const FIRMWARES = ["bios", "uefi", "uefi-secure"] as const;
@@ -45,6 +46,8 @@ export interface QemuOptions {
   sshPort?: number;
   /** A Unix socket for QEMU's human monitor: `--ssh` follows the demo guests' network through it. */
   monitor?: string;
+  /** Host port (on 127.0.0.1) to domain 0's web console (its port 80). */
+  webPort?: number;
 }
 
 /** qemu's format for a disk image by its name, or undefined for a CD image. */
@@ -115,7 +118,7 @@ export function qemuArgs(o: QemuOptions): string[] {
     // puts hard disks before CD-ROMs).
     ...(o.iso && !o.usb && o.drives?.length ? ["-boot", "order=d"] : []),
     ...direct,
-    "-nic", ["user", `id=${USER_NETDEV}`, "model=e1000", ...(o.sshPort ? sshForwards(o.sshPort) : [])].join(","),
+    "-nic", ["user", `id=${USER_NETDEV}`, "model=e1000", ...(o.sshPort ? sshForwards(o.sshPort) : []), ...(o.webPort ? [webForward(o.webPort)] : [])].join(","),
     "-display", "none",
     "-vga", "std",
     "-serial", "stdio",
@@ -142,15 +145,18 @@ export class QemuSession {
   private waiters: (() => void)[] = [];
   readonly child: Spawned;
 
-  /** Where the next console line to look at for a network change starts. */
+  /** Where the next console line to look at for a network change or the web console starts. */
   private lineStart = 0;
   private monitorQueue = Promise.resolve();
+  /** The web console's address from the host (--web), once domain 0 has printed it. */
+  webUrl?: string;
 
   private constructor(
     child: Spawned,
     private readonly echo?: NodeJS.WritableStream,
     private readonly transcriptFile?: string,
     private readonly follow?: { port: number; monitor: string; log?: Logger },
+    private readonly web?: { port: number; onUrl?: (url: string) => void },
   ) {
     this.child = child;
     // One decoder: a UTF-8 character split across two reads must not become two U+FFFDs.
@@ -161,7 +167,7 @@ export class QemuSession {
       this.lastOutput = Date.now();
       this.echo?.write(chunk);
       if (this.transcriptFile) fs.appendFileSync(this.transcriptFile, chunk);
-      if (this.follow) this.followNetwork(this.follow);
+      if (this.follow || this.web) this.watchLines();
       this.waiters.splice(0).forEach((w) => w());
     };
     child.stdout?.on("data", onData);
@@ -172,7 +178,10 @@ export class QemuSession {
     });
   }
 
-  static async start(o: QemuOptions, extra: { log?: Logger; echo?: NodeJS.WritableStream; transcriptFile?: string } = {}): Promise<QemuSession> {
+  static async start(
+    o: QemuOptions,
+    extra: { log?: Logger; echo?: NodeJS.WritableStream; transcriptFile?: string; onWebUrl?: (url: string) => void } = {},
+  ): Promise<QemuSession> {
     if (!o.iso && !o.kernel && !o.drives?.length) throw new DemocdError("nothing to boot: give a medium, a kernel or a disk");
     if ((o.initrd || o.append !== undefined) && !o.kernel) throw new DemocdError("an initrd or kernel command line needs a kernel to boot (-kernel)");
     for (const f of [o.iso, o.kernel, o.initrd, ...(o.drives ?? []).map((d) => d.file)]) {
@@ -193,7 +202,23 @@ export class QemuSession {
     const { child } = await spawnTool("qemu-system-x86_64", qemuArgs(o), extra.log);
     if (own) void child.catch(() => undefined).finally(() => fs.rmSync(own!, { recursive: true, force: true }));
     const follow = o.sshPort && o.monitor ? { port: o.sshPort, monitor: o.monitor, log: extra.log } : undefined;
-    return new QemuSession(child, extra.echo, extra.transcriptFile, follow);
+    const web = o.webPort ? { port: o.webPort, onUrl: extra.onWebUrl } : undefined;
+    return new QemuSession(child, extra.echo, extra.transcriptFile, follow, web);
+  }
+
+  /** Each new whole console line, for --ssh's network changes and --web's address. */
+  private watchLines(): void {
+    const end = this.transcript.lastIndexOf("\n");
+    if (end < this.lineStart) return;
+    for (const line of this.transcript.slice(this.lineStart, end).split("\n")) {
+      if (this.follow) this.followNetwork(this.follow, line);
+      const url = this.web && forwardedWebUrl(line, this.web.port);
+      if (url) {
+        this.webUrl = url;
+        this.web!.onUrl?.(url);
+      }
+    }
+    this.lineStart = end + 1;
   }
 
   /**
@@ -201,18 +226,32 @@ export class QemuSession {
    * that they joined domain 0's network (or left it), PORT+N is pointed at guest N's own address
    * (or back at domain 0's 2200+N) through QEMU's monitor.
    */
-  private followNetwork(f: { port: number; monitor: string; log?: Logger }): void {
-    const end = this.transcript.lastIndexOf("\n");
-    if (end < this.lineStart) return;
-    for (const line of this.transcript.slice(this.lineStart, end).split("\n")) {
-      const change = announcedNetwork(line);
-      if (!change) continue;
-      const commands = forwardCommands(f.port, change);
-      this.monitorQueue = this.monitorQueue.then(() => monitorCommands(f.monitor, commands)).catch((e: Error) => {
-        f.log?.warn(`could not point the --ssh guest ports at the demo guests: ${e.message}`);
+  private followNetwork(f: { port: number; monitor: string; log?: Logger }, line: string): void {
+    const change = announcedNetwork(line);
+    if (!change) return;
+    const commands = forwardCommands(f.port, change);
+    this.monitorQueue = this.monitorQueue.then(() => monitorCommands(f.monitor, commands)).catch((e: Error) => {
+      f.log?.warn(`could not point the --ssh guest ports at the demo guests: ${e.message}`);
+    });
+  }
+
+  /** The web console's address from the host (--web), once domain 0 prints it. */
+  async waitForWebUrl(timeoutS: number): Promise<string> {
+    if (!this.web) throw new DemocdError("this machine was started without a web console port (webPort)");
+    const deadline = Date.now() + timeoutS * 1000;
+    while (!this.webUrl) {
+      if (this.exited) throw new DemocdError("QEMU exited before domain 0 announced its web console", { debug: this.tail() });
+      const left = deadline - Date.now();
+      if (left <= 0) throw new DemocdError(`domain 0 announced no web console within ${timeoutS}s`, { debug: this.tail() });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 1000));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
-    this.lineStart = end + 1;
+    return this.webUrl;
   }
 
   /** Seconds since QEMU started. */

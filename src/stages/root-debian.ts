@@ -8,6 +8,7 @@ import { DemocdError } from "../errors.ts";
 import { mirrorTree, removeTree, symlink, writeFile } from "../fsutil.ts";
 import { mediumModulesPath } from "./assemble.ts";
 import { linkBusyboxTools } from "./busybox-tools.ts";
+import { installWebConsole } from "./web-console.ts";
 import { installSshAccess } from "../ssh/root.ts";
 import { hashRootPassword, renderProfileTemplates } from "./root.ts";
 
@@ -136,6 +137,7 @@ export async function makeDebianRoot(ctx: BuildContext): Promise<{ reused: boole
   fs.chownSync(shadow, uid, gid);
 
   renderProfileTemplates(ctx);
+  installWebConsole(usr);
   // One DHCP event script for the initrd's ip=dhcp and domain 0's uplink.
   const udhcpc = path.join(ctx.config.profileDir, "irtree", "lib", "democd", "udhcpc.sh");
   if (fs.existsSync(udhcpc)) writeFile(path.join(usr, "lib", "democd", "udhcpc"), fs.readFileSync(udhcpc), 0o755);
