@@ -14,6 +14,7 @@ APT_PACKAGES=(
   shellcheck python3 ipxe openssh-client
   nftables    # tests: xen_nat_enable's rules loaded by the real nft in a private network namespace
   libxml2-utils   # tests: xmllint reads the OVA's descriptor
+  chromium    # tests: the web console's page in a real browser, driven by playwright-core
   fdisk e2fsprogs dosfstools
 )
 

@@ -192,13 +192,16 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
     process.stderr.write(`  debian demo, seconds from QEMU start: ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}\n`);
   });
 
-  it("the command-line IP entry with democd.net=bridge typed in at GRUB, on a 384 MB machine: dom0_mem gives domain 0 what there is; its own ssh host key; the package installed in the first boot is gone; bridged at boot, the next guest is offered domain 0's address + 1", async () => {
+  it("the command-line IP entry with democd.net=bridge and democd.web=off typed in at GRUB, on a 384 MB machine: dom0_mem gives domain 0 what there is; its own ssh host key; the package installed in the first boot is gone; bridged at boot, the next guest is offered domain 0's address + 1", async () => {
     await needTools("qemu-system-x86_64");
     expect(firstBootHostKey, "the first boot's fingerprint (the test above)").toBeDefined();
     await withLoggedInBoot(iso, "xen-ip", "bios", async (s) => {
       expect(await s.shell("dpkg -s democd-hello >/dev/null 2>&1 && echo installed; ls /usr/bin/democd-hello 2>&1 | grep -c 'No such'")).toBe("1");
       // The entry's ip=169.254.0.1::169.254.0.254:255.255.255.0: bridged, guests follow domain 0's address.
-      expect(await s.shell("cat /proc/cmdline")).toMatch(/ip=169\.254\.0\.1::\S+ democd\.net=bridge/);
+      expect(await s.shell("cat /proc/cmdline")).toMatch(/ip=169\.254\.0\.1::\S+ democd\.net=bridge democd\.web=off/);
+      // democd.web=off: no web console, and the console says so.
+      expect(s.output).toContain("democd: web console off (democd.web=off)");
+      expect(await s.shell("pgrep -f democd-web || echo none")).toBe("none");
       expect(await s.shell("i=0; until grep -qs 169.254.0.2 /etc/xen/demo.cfg || [ $i -ge 60 ]; do sleep 1; i=$((i+1)); done; sleep 1; cat /run/democd/bridge", 90)).toBe("uplink=eth0\nnat=off");
       // Announced on the console by the boot's background job (perhaps before the login).
       expect(s.output).toContain("democd: demo guests are bridged to eth0's network (domain 0 is 169.254.0.1/24 on xenbr0): the next takes 169.254.0.2");
@@ -235,7 +238,7 @@ describe("the default (debian) profile: the full Xen demo in QEMU (TCG)", () => 
         // The editor shows `setparams 'TITLE'` and a blank line above the entry's own lines.
         for (let i = 0; i < 5; i++) await key("\x0e");
         await key("\x05");
-        await s.type(" democd.net=bridge");
+        await s.type(" democd.net=bridge democd.web=off");
         await new Promise((r) => setTimeout(r, 1000));
         s.send("\x18");
       },

@@ -27,6 +27,8 @@ describe("Secure Boot (OVMF enforcing it, Microsoft's keys, as PCs ship)", () =>
       // The bare entry's /usr takes packages as domain 0's does.
       await expectWritableUsr(s);
       expect(await s.shell(DPKG_ON_THE_SPOT, 120)).toBe(DPKG_ON_THE_SPOT_OUT);
+      // The web console is domain 0's: bare Linux runs no server.
+      expect(await s.shell("pgrep -f democd-web || echo none; ls /run/democd/web 2>&1 | grep -c 'No such'")).toBe("none\n1");
     }, { password: TEST_DEBIAN_PASSWORD, memoryMb: 1536, choose: (s) => s.waitFor(/GNU GRUB/, 120).then(() => undefined) });
   });
 

@@ -6,6 +6,8 @@ import type { QemuSession } from "../../src/boot/qemu.ts";
 import { build, createContext } from "../../src/build.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { LOGIN_TIMEOUT_S, inXlConsole, withLoggedInBoot } from "../helpers/boot.ts";
+import { freePorts } from "../helpers/ssh.ts";
+import { webClient } from "../helpers/web.ts";
 import { democd } from "../helpers/cli.ts";
 import { REPO, TEST_BUILD_DIR, TEST_PASSWORD } from "../helpers/paths.ts";
 import { tempDir } from "../helpers/temp.ts";
@@ -88,7 +90,7 @@ function inConsole(s: QemuSession, name: string, fn: () => Promise<void>): Promi
 }
 
 describe("xenguest images on the debian ISO (QEMU, TCG, 3 GB)", () => {
-  it("domain 0 creates and starts the autoboot guest with its hooks in order; it logs in and sees its disk; the manager starts, lists and stops the other", async () => {
+  it("domain 0 creates and starts the autoboot guest with its hooks in order; it logs in and sees its disk; the web console lists both images and creates and starts the other, which the manager lists and stops", async () => {
     await needTools("qemu-system-x86_64", "tar");
     const images = await makeImages(tempDir("xg-e2e"));
 
@@ -127,10 +129,17 @@ describe("xenguest images on the debian ISO (QEMU, TCG, 3 GB)", () => {
         );
       });
 
-      // The second image by hand.
-      expect(await s.shell("xenguest-manager create /usr/share/guests/spare.xenguest 2>&1 | tail -1", 120)).toMatch(/guest spare created/);
-      const started = await s.shell("xenguest-manager start spare 2>&1 | tail -1", 300);
-      if (started !== "xenguest-manager: guest spare started") expect.fail(`start spare: ${started}\n${await s.shell("tail -n 25 /var/log/xenguest.log")}`);
+      // The second image from the web console's page (its API, as the page calls it).
+      const web = await webClient(await s.waitForWebUrl(120));
+      const listed = await web.get("/api/guests");
+      expect(listed.body).toMatchObject({ ok: true, images: ["spare", "web"], guests: [{ name: "web", state: "running" }] });
+      expect(listed.body.log).toContain("guest web started");
+      const created = await web.post("/api/guests/spare/create");
+      expect(created.body, JSON.stringify(created.body)).toMatchObject({ ok: true, command: "xenguest-manager create /usr/share/guests/spare.xenguest spare" });
+      expect(created.body.output).toMatch(/guest spare created/);
+      const started = await web.post("/api/guests/spare/start");
+      if (!started.body.ok) expect.fail(`start spare: ${started.body.output}\n${await s.shell("tail -n 25 /var/log/xenguest.log")}`);
+      expect(started.body.output).toMatch(/guest spare started\n$/);
       expect(await s.shell("xenguest-manager list")).toBe("spare\nweb");
       await waitForLogin(s, "spare");
       expect(await s.shell("xenguest-manager status")).toBe("spare: running\nweb: running");
@@ -150,6 +159,7 @@ describe("xenguest images on the debian ISO (QEMU, TCG, 3 GB)", () => {
       expect(await s.shell("ls /tmp/pwned /var/lib/xenguest/ 2>&1")).toBe("ls: cannot access '/tmp/pwned': No such file or directory\n/var/lib/xenguest/:\nweb");
     }, {
       memoryMb: 3072,
+      webPort: await freePorts(1),
       beforeLogin: async (s) => {
         await s.waitFor("democd: toolstack ready", LOGIN_TIMEOUT_S);
       },

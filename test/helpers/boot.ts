@@ -25,20 +25,22 @@ export async function withLoggedInBoot<T>(
   firmware: Firmware,
   fn: (s: QemuSession, loginSeconds: number) => Promise<T>,
   options: {
-    memoryMb?: number; usb?: boolean; drives?: QemuDrive[]; sshPort?: number; password?: string;
+    memoryMb?: number; usb?: boolean; drives?: QemuDrive[]; sshPort?: number; webPort?: number; password?: string;
+    /** Added to the transcript's name, for a test that boots the same medium and entry as another. */
+    tag?: string;
     /** Instead of pressing the entry's hotkey at the menu (the entry then only names the transcript). */
     choose?: (s: QemuSession) => Promise<void>;
     beforeLogin?: (s: QemuSession) => Promise<void>;
   } = {},
 ): Promise<T> {
-  const transcript = path.join(TEST_BUILD_DIR, "consoles", `${path.basename(iso).replace(/\.[a-z0-9]+$/, "")}-${entry}-${firmware}${options.usb ? "-usb" : ""}.log`);
+  const transcript = path.join(TEST_BUILD_DIR, "consoles", `${path.basename(iso).replace(/\.[a-z0-9]+$/, "")}-${entry}-${firmware}${options.usb ? "-usb" : ""}${options.tag ? `-${options.tag}` : ""}.log`);
   fs.mkdirSync(path.dirname(transcript), { recursive: true });
   // A disk image (by its name) boots as the machine's disk, an ISO as its CD.
   const diskFormat = diskFormatOf(iso);
   const media = diskFormat ? { drives: [{ file: iso, format: diskFormat }, ...(options.drives ?? [])] } : { iso, usb: options.usb, drives: options.drives };
   const label = `${entry}/${firmware}${options.usb ? "/usb" : ""}`;
   const boot = async (): Promise<QemuSession> => {
-    const s = await QemuSession.start({ ...media, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg", sshPort: options.sshPort }, { transcriptFile: transcript });
+    const s = await QemuSession.start({ ...media, firmware, memoryMb: options.memoryMb ?? 1024, accel: "tcg", sshPort: options.sshPort, webPort: options.webPort }, { transcriptFile: transcript });
     try {
       await (options.choose ? options.choose(s) : s.selectEntry(entry));
       await options.beforeLogin?.(s);

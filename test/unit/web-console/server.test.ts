@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -164,11 +165,21 @@ describe("democd-web: who gets in", () => {
     expect(await page.text()).toContain('<script type="module" src="/app.js">');
   });
 
-  it("never writes the token to its request log", async () => {
+  it("logs changes and refusals, not the page's polling, and never a token", async () => {
     await get(`/?token=${server.token}`, {});
     await get("/api/host");
-    expect(server.log()).toContain("GET /api/host");
-    expect(server.log()).not.toContain(server.token);
+    await get("/api/domains", {});
+    await get("/?token=a-wrong-guess", {});
+    expect((await post("/api/nat", { on: "maybe" })).status).toBe(400);
+    // execa copies the server's stderr into the file: it lands a moment after the answer.
+    await expect.poll(server.log).toMatch(/ \/api\/nat POST 400\n/);
+    const log = server.log();
+    expect(log).toMatch(/ \/api\/domains GET 401\n/);
+    expect(log).toMatch(/ \/ GET 401\n/);
+    expect(log).toMatch(/ \/api\/nat POST 400\n/);
+    expect(log).not.toMatch(/ GET [23]\d\d\n/);
+    expect(log).not.toContain(server.token);
+    expect(log).not.toContain("a-wrong-guess");
   });
 
   it("a change without the page's header, or from another site, is refused and runs nothing (CSRF)", async () => {
@@ -182,6 +193,30 @@ describe("democd-web: who gets in", () => {
       expect(c.status).toBe(200);
     });
     expect(calls.filter((c) => !c.startsWith("xl list") && !c.startsWith("xl uptime"))).toEqual([]);
+  });
+});
+
+describe("democd-web: a flood of connections", () => {
+  it("holds at most 64 at once, closes the rest unanswered, and serves again once they go", async () => {
+    const { port } = new URL(server.base);
+    const open = (): Promise<{ socket: net.Socket; closedAtOnce: Promise<boolean> }> =>
+      new Promise((resolve) => {
+        const socket = net.connect(Number(port), "127.0.0.1", () => {
+          const closedAtOnce = new Promise<boolean>((r) => {
+            socket.once("close", () => r(true));
+            setTimeout(() => r(false), 1500);
+          });
+          resolve({ socket, closedAtOnce });
+        });
+      });
+    // Silent connections: each holds a thread waiting for its request line.
+    const held = [];
+    for (let i = 0; i < 70; i++) held.push(await open());
+    const closed = await Promise.all(held.map((h) => h.closedAtOnce));
+    expect(closed.filter(Boolean).length).toBe(6);
+    expect(closed.slice(0, 64).every((c) => !c)).toBe(true);
+    for (const h of held) h.socket.destroy();
+    await expect.poll(async () => (await get("/api/demo")).status).toBe(200);
   });
 });
 

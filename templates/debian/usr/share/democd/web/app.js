@@ -167,13 +167,16 @@ const panes = new Map();
 
 /** A domain's console in a terminal: the server keeps it, so closing this pane ends nothing. */
 async function openConsole(name) {
-  if (panes.has(name)) return panes.get(name).term.focus();
+  if (panes.has(name)) {
+    panes.get(name).pane.scrollIntoView({ block: "nearest" });
+    return panes.get(name).term.focus();
+  }
   const r = await api("POST", `/api/consoles/${encodeURIComponent(name)}`);
   if (!r.ok) return say(r.error, true);
   const body = el("div");
   const state = el("span");
   const pane = el("div", { className: "console", dataset: { console: name } },
-    el("h3", {}, el("span", { textContent: name === "Domain-0" ? "Domain-0 (login)" : name }), state, button("Close", () => closeConsole(name))), body);
+    el("h3", {}, el("span", { textContent: name === "Domain-0" ? "Domain-0 (login)" : name }), state, button("Close", () => closeConsole(name), { className: "console-close" })), body);
   $("console-panes").append(pane);
   const term = new Terminal({ cols: 100, rows: 30, scrollback: 2000, fontSize: 13 });
   term.open(body);
@@ -191,16 +194,18 @@ async function openConsole(name) {
     state.className = "ended";
   });
   panes.set(name, { pane, term, events });
+  // xterm.js draws only what is on screen: show the new terminal.
+  pane.scrollIntoView({ block: "nearest" });
   term.focus();
 }
 
 function closeConsole(name) {
   const p = panes.get(name);
   if (!p) return;
-  p.events.close();
-  p.term.dispose();
-  p.pane.remove();
   panes.delete(name);
+  p.events.close();
+  p.pane.remove();
+  p.term.dispose();
 }
 
 function refreshAll() {
