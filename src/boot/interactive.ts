@@ -12,7 +12,7 @@ export async function bootInteractive(o: QemuOptions, entry?: EntryId): Promise<
     process.stderr.write(`democd: ssh -p ${o.sshPort} root@127.0.0.1 reaches the machine; -p ${o.sshPort + 1}.. demo guest 1.. (after xen_nat_enable in domain 0)\n`);
   }
   if (o.webPort) {
-    process.stderr.write(`democd: the web console will be at http://127.0.0.1:${o.webPort}/ once domain 0 (the Xen entry) is up; its address with the token follows\n`);
+    process.stderr.write(`democd: the web console (debian profile, Xen entry) will be at http://127.0.0.1:${o.webPort}/ once domain 0 is up; its address with the token follows\n`);
   }
   const onWebUrl = (url: string) => process.stderr.write(`\r\ndemocd: web console: ${url}\r\n`);
   const session = await QemuSession.start(o, { echo: process.stdout, onWebUrl });
