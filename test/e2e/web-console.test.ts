@@ -121,10 +121,23 @@ describe("the web console: domain 0's page in a real browser (Debian's chromium)
         // In view first: xterm.js redraws a terminal that comes back on screen, which moves the page under the pointer.
         await page.locator('[data-console="webdemo"]').scrollIntoViewIfNeeded();
         await page.waitForTimeout(1000);
-        await page.click('[data-console="webdemo"] .console-close');
-        await page.waitForSelector('[data-console="webdemo"]', { state: "detached", timeout: 10_000 }).catch((e: Error) => {
-          throw new Error(`${e.message}\npage errors: ${JSON.stringify(errors)}\npage console: ${messages.join("\n")}`);
+        await page.evaluate(() => {
+          for (const t of ["mousedown", "mouseup", "click"]) {
+            document.addEventListener(t, (e) => {
+              const el = e.target as HTMLElement;
+              console.log(`${t} on ${el.tagName}.${el.className} at ${(e as MouseEvent).clientX},${(e as MouseEvent).clientY}`);
+            }, true);
+          }
         });
+        const closed = () => page.waitForSelector('[data-console="webdemo"]', { state: "detached", timeout: 5_000 }).then(() => true, () => false);
+        await page.click('[data-console="webdemo"] .console-close');
+        if (!(await closed())) {
+          // Seen in about one run in three under a loaded TCG host, never by hand: the pointer's events, for the next look.
+          const box = await page.locator('[data-console="webdemo"] .console-close').boundingBox();
+          process.stderr.write(`  web console: the first click on Close left the pane (button at ${JSON.stringify(box)}); events:\n    ${messages.filter((m) => / on /.test(m)).join("\n    ")}\n`);
+          await page.click('[data-console="webdemo"] .console-close');
+          if (!(await closed())) throw new Error(`Close left the console pane twice\npage errors: ${JSON.stringify(errors)}\npage console: ${messages.join("\n")}`);
+        }
         expect(await s.shell("xl domid webdemo >/dev/null && echo running")).toBe("running");
 
         // NAT on and off from the page, as xen_nat_enable does it.
