@@ -9,6 +9,7 @@ import { build, createContext } from "../src/build.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { EntryId } from "../src/config/schema.ts";
 import { WEB_DIR } from "../src/stages/web-console.ts";
+import { webClient } from "../test/helpers/web.ts";
 
 /** Issue 12's goals for these keys (an upper bound each). */
 export const BOOT_GOALS: Record<string, number> = {
@@ -57,16 +58,14 @@ const WEB_PID = "$(pgrep -f /usr/sbin/democd-web)";
 
 /** What a page does: the API's reads, a console opened and followed for a few seconds. */
 async function useWebConsole(url: string): Promise<void> {
-  const first = await fetch(url, { redirect: "manual" });
-  const cookie = first.headers.getSetCookie()[0]?.split(";")[0];
-  if (first.status !== 303 || !cookie) throw new Error(`the web console refused its own token (${first.status})`);
-  const base = new URL(url).origin;
-  const headers = { Cookie: cookie };
-  for (const p of ["/", "/app.js", "/xterm.mjs", "/api/host", "/api/domains", "/api/guests", "/api/demo"]) await (await fetch(base + p, { headers })).arrayBuffer();
+  const web = await webClient(url);
+  const origin = new URL(url).origin;
+  for (const p of ["/", "/app.js", "/xterm.mjs"]) await (await fetch(origin + p, { headers: { Cookie: web.cookie } })).arrayBuffer();
+  for (const p of ["/api/host", "/api/domains", "/api/guests", "/api/demo"]) await web.get(p);
   for (const name of ["demo", "Domain-0"]) {
-    await fetch(`${base}/api/consoles/${name}`, { method: "POST", headers: { ...headers, "X-Democd-Request": "1" }, body: "{}" });
+    await web.post(`/api/consoles/${name}`);
     const events = new AbortController();
-    const r = await fetch(`${base}/api/consoles/${name}/stream?from=0`, { headers, signal: events.signal });
+    const r = await fetch(`${origin}/api/consoles/${name}/stream?from=0`, { headers: { Cookie: web.cookie }, signal: events.signal });
     const reader = r.body!.getReader();
     const until = Date.now() + 3000;
     while (Date.now() < until) await Promise.race([reader.read(), new Promise((res) => setTimeout(res, 500))]);

@@ -243,15 +243,20 @@ export class QemuSession {
       if (this.exited) throw new DemocdError("QEMU exited before domain 0 announced its web console", { debug: this.tail() });
       const left = deadline - Date.now();
       if (left <= 0) throw new DemocdError(`domain 0 announced no web console within ${timeoutS}s`, { debug: this.tail() });
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 1000));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await this.nextOutput(Math.min(left, 1000));
     }
     return this.webUrl;
+  }
+
+  /** Until the console prints more (or QEMU exits), at most ms. */
+  private nextOutput(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   /** Seconds since QEMU started. */
@@ -287,13 +292,7 @@ export class QemuSession {
       if (silenceS !== undefined && Date.now() - this.lastOutput > silenceS * 1000) {
         throw new ConsoleSilent(`the console printed nothing for ${silenceS}s while waiting for ${re}`, { debug: this.tail() });
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 1000));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await this.nextOutput(Math.min(left, 1000));
     }
   }
 

@@ -15,5 +15,5 @@ export async function webClient(url: string) {
     });
     return { status: r.status, body: await r.json() };
   };
-  return { get: (p: string) => call("GET", p), post: (p: string, body?: unknown) => call("POST", p, body) };
+  return { cookie, get: (p: string) => call("GET", p), post: (p: string, body?: unknown) => call("POST", p, body) };
 }
