@@ -124,7 +124,8 @@ async function minMemory(iso: string, entry: EntryId, sizes: number[], timeoutS:
 /** The web console's files in the build's usr tree (the medium): the server, the page, xterm.js. */
 function webMediumBytes(buildDir: string): number {
   const usr = path.join(buildDir, "usr");
-  const files = [path.join(usr, "sbin", "democd-web"), ...fs.readdirSync(path.join(usr, WEB_DIR)).map((f) => path.join(usr, WEB_DIR, f))];
+  const dirs = [WEB_DIR, "lib/democd/web"].map((d) => path.join(usr, d));
+  const files = [path.join(usr, "sbin", "democd-web"), ...dirs.flatMap((d) => fs.readdirSync(d).map((f) => path.join(d, f)))];
   return files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
 }
 
