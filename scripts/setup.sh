@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   apt coreutils util-linux dpkg kmod tar gzip xz-utils zstd lz4 openssl cpio
   mmdebstrap debian-archive-keyring uidmap
-  xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
+  xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools binutils sbsigntool
   qemu-system-x86 qemu-utils ovmf fdisk e2fsprogs
   shellcheck python3 ipxe openssh-client
   nftables    # tests: xen_nat_enable's rules loaded by the real nft in a private network namespace

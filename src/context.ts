@@ -18,7 +18,8 @@ export interface Components {
    * guestKernel: the ELF kernel gzip-compressed, for the debian profile's Xen entries and demo guests (/boot/vmlinux.gz).
    */
   kernel: Component & { release: string; vmlinuz: string; modulesDir: string; mediumModulesDir: string; guestKernel?: string };
-  xen: Component & { release: string; xenGz: string };
+  /** xenEfi: the same Xen as an EFI binary (the package's /boot/xen-*.efi), when the package has one. */
+  xen: Component & { release: string; xenGz: string; xenEfi?: string };
   busybox: Component & { binary: string };
   /** sfdisk and resize2fs with their libraries: the initrd grows an installed system's root with them. */
   grow: GrowComponent;

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { configError } from "./config/load.ts";
@@ -14,7 +15,7 @@ import { guestName } from "./xenguest/medium.ts";
  * a `path: message` line each, in the config's error.
  */
 export function preflight(config: Config, source: Source): void {
-  const errors = [...checkPaths(config), ...checkVm(config), ...checkGuests(config), ...readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors, ...source.refuse(config)];
+  const errors = [...checkPaths(config), ...checkVm(config), ...checkGuests(config), ...readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors, ...checkSecureBoot(config), ...source.refuse(config)];
   if (errors.length) throw configError(errors);
 }
 
@@ -51,6 +52,38 @@ function checkGuests(config: Config): string[] {
     seen.set(name, i);
     for (const p of checkImage(file)) errors.push(`guests[${i}]: ${file}: ${p}`);
   });
+  return errors;
+}
+
+/** Both halves of the key pair or neither, as PEM files; they sign Xen on the live medium only. */
+function checkSecureBoot(config: Config): string[] {
+  const { key, cert } = config.secureBoot;
+  if (!key && !cert) return [];
+  const errors: string[] = [];
+  if (!key) errors.push("secureBoot.key: --secure-boot-cert needs its private key (--secure-boot-key KEY)");
+  if (!cert) errors.push("secureBoot.cert: --secure-boot-key needs its certificate (--secure-boot-cert CERT)");
+  const pem = (file: string | undefined, what: string, re: RegExp, name: string) => {
+    if (!file) return;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "latin1");
+    } catch (e) {
+      errors.push(`secureBoot.${name}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      return;
+    }
+    if (name === "cert" && re.test(text)) {
+      try {
+        new X509Certificate(text);
+      } catch (e) {
+        errors.push(`secureBoot.cert: ${file}: not a certificate OpenSSL can read (${(e as Error).message})`);
+      }
+    }
+    if (!re.test(text)) errors.push(`secureBoot.${name}: ${file} is not a PEM ${what} (openssl x509 -inform DER -in FILE -out FILE.pem converts a DER certificate)`);
+    else if (/ENCRYPTED/.test(text)) errors.push(`secureBoot.${name}: ${file} is protected by a passphrase, which sbsign cannot ask for (openssl pkey -in KEY -out KEY.plain)`);
+  };
+  pem(key, "private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "key");
+  pem(cert, "certificate", /-----BEGIN CERTIFICATE-----/, "cert");
+  if (!config.formats.includes("iso")) errors.push("secureBoot.key: signs Xen on the live medium's ESP; add iso to --format, or leave the key out");
   return errors;
 }
 

@@ -77,7 +77,7 @@ function cliValues(cli: Record<string, unknown>, errors: string[]): Record<strin
       setPath(out, s.key, String(raw).split(",").map((x) => x.trim()).filter(Boolean));
     } else if (s.key === "guests" || s.key === "ssh.keys") {
       setPath(out, s.key, (raw as string[]).map((g) => path.resolve(g)));
-    } else if (s.key === "profileDir" || s.key === "buildDir" || s.key === "out") {
+    } else if (s.key === "profileDir" || s.key === "buildDir" || s.key === "out" || s.key.startsWith("secureBoot.")) {
       setPath(out, s.key, path.resolve(String(raw)));
     } else {
       setPath(out, s.key, raw);

@@ -127,6 +127,14 @@ export const configSchema = z
         keys: z.array(z.string().min(1)),
       })
       .strict(),
+    /** The user's Secure Boot key pair: Xen signed with it on the medium's ESP (never recorded anywhere). */
+    secureBoot: z
+      .object({
+        key: z.string().min(1).optional(),
+        cert: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     /** The profile directory holding rootpatch/, irtree/ and templates/. */
     profileDir: z.string().min(1),
     buildDir: z.string().min(1),
@@ -138,11 +146,12 @@ export type Config = z.infer<typeof configSchema>;
 /**
  * The resolved config as recorded on the medium. Not recorded: secrets, the building machine's
  * paths (guests: the manifest lists the images on the medium by name and sha256 instead; ssh key
- * files: their keys are root's authorized_keys on the medium), and
+ * files: their keys are root's authorized_keys on the medium; the Secure Boot key pair: the
+ * certificate is /democd/secure-boot.der on the medium), and
  * which files the build writes (the medium is the same whatever else is written beside it).
  */
-export type PublicConfig = Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "vm" | "guests" | "ssh">;
+export type PublicConfig = Omit<Config, "rootPassword" | "profileDir" | "buildDir" | "out" | "formats" | "disk" | "vm" | "guests" | "ssh" | "secureBoot">;
 export function publicConfig(config: Config): PublicConfig {
-  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, vm: _v, guests: _g, ssh: _s, ...rest } = config;
+  const { rootPassword: _pw, profileDir: _p, buildDir: _b, out: _o, formats: _f, disk: _d, vm: _v, guests: _g, ssh: _s, secureBoot: _sb, ...rest } = config;
   return rest;
 }

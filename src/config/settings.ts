@@ -76,6 +76,8 @@ export const SETTINGS: Setting[] = [
   { key: "debian.minimize", flag: "--minimize", help: "drop docs, man pages, locales and apt lists from the root (--no-minimize keeps them)", kind: "bool", default: true },
   { key: "guests", flag: "--guest <image...>", help: "xenguest image put on the medium as /usr/share/guests/<name>.xenguest (repeatable; debian profile; started at boot if its GUEST_AUTOBOOT is 1)", kind: "list", default: [] },
   { key: "ssh.keys", flag: "--ssh-key <file...>", help: "public key file whose keys may log in as root over ssh, in domain 0 and the demo guests (repeatable; debian profile)", kind: "list", default: [] },
+  { key: "secureBoot.key", flag: "--secure-boot-key <file>", help: "your Secure Boot private key (PEM, no passphrase): signs Xen on the medium so its entries start under Secure Boot once you enrol the certificate (with --secure-boot-cert; never copied anywhere)", kind: "string", default: undefined },
+  { key: "secureBoot.cert", flag: "--secure-boot-cert <file>", help: "the certificate of --secure-boot-key (PEM); put on the medium as /democd/secure-boot.der for mokutil --import or MokManager", kind: "string", default: undefined },
   { key: "guest.memory", flag: "--guest-memory <mb>", help: "memory of a demo domain (xl create /etc/xen/demo.cfg), in MB", kind: "int", default: 256 },
   { key: "profileDir", flag: "--profile-dir <dir>", help: "directory with rootpatch/, irtree/, templates/", kind: "string", default: projectDir },
   { key: "buildDir", flag: "--build-dir <dir>", help: "work and cache directory", kind: "string", default: path.join(projectDir, "build") },

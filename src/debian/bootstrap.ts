@@ -28,12 +28,13 @@ export interface BootstrapSpec {
  * xenguest-manager makes guest disks with, without mounting: sfdisk (fdisk), mkfs.ext4 -d
  * (e2fsprogs), mkfs.vfat (dosfstools) and mcopy (mtools); and pvgrub2 (grub-xen-host), which boots
  * a disk image as a PV guest (/etc/xen/disk-guest.cfg); and openssh-server, for ssh into every
- * domain (its host keys are removed from the medium and made at each boot).
+ * domain (its host keys are removed from the medium and made at each boot); and mokutil, which
+ * tells whether Secure Boot is on and enrols a user's key (/democd/secure-boot.der) for MokManager.
  */
 /** QEMU built as Xen's device model: what an HVM guest's emulated disks, NIC and firmware run in (--hvm). */
 export const HVM_DEVICE_MODEL = "qemu-system-xen";
 
-export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "nftables", "procps", "busybox", "xenstore-utils", "fdisk", "e2fsprogs", "dosfstools", "mtools", "grub-xen-host", "openssh-server"];
+export const DEBIAN_BASE_PACKAGES = ["sysvinit-core", "passwd", "kmod", "iproute2", "nftables", "procps", "busybox", "xenstore-utils", "fdisk", "e2fsprogs", "dosfstools", "mtools", "grub-xen-host", "openssh-server", "mokutil"];
 
 /** xen-utils for the hypervisor package: xen-hypervisor-4.17-amd64 1.2 -> xen-utils-4.17=1.2. */
 export function toolstackPackage(hypervisorName: string, hypervisorVersion: string): string {

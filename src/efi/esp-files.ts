@@ -4,6 +4,14 @@ import { EARLY_CONFIG } from "../iso/grub-images.ts";
 import type { SignedEfi } from "./signed.ts";
 
 /**
+ * Xen signed with the user's key, on the ESP: Xen 4.17's EFI loader opens the file system it was
+ * started from even when everything it needs is inside it, and the firmware reads FAT, not ISO
+ * 9660. Its certificate beside it, for MokManager's "Enroll key from disk" (FAT only too).
+ */
+export const ESP_USER_XEN = "EFI/democd/xen.efi";
+export const ESP_CERT = "EFI/democd/secure-boot.der";
+
+/**
  * Read by the CD's signed GRUB (its built-in prefix is /boot/grub on the device it started
  * from: the ESP image): find the medium by its id wherever it is (a CD, or the ISO written
  * to a USB stick) and show its menu.
@@ -29,8 +37,9 @@ function chain(efi: SignedEfi, grub: string): EspFile[] {
 }
 
 /** The live medium's ESP image (El Torito for a CD, the appended partition for a USB stick). */
-export function cdEspFiles(efi: SignedEfi): EspFile[] {
-  return [...chain(efi, efi.grubCd), { path: "boot/grub/grub.cfg", text: CD_STUB_CFG }];
+export function cdEspFiles(efi: SignedEfi, user?: { xen: string; cert: string }): EspFile[] {
+  const signed = user ? [{ path: ESP_USER_XEN, from: user.xen }, { path: ESP_CERT, from: user.cert }] : [];
+  return [...chain(efi, efi.grubCd), { path: "boot/grub/grub.cfg", text: CD_STUB_CFG }, ...signed];
 }
 
 /** An installed system's ESP (disk images, democd-install). */

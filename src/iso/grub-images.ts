@@ -47,7 +47,9 @@ export function efiImageKiB(efiBytes: number): number {
 
 /** The files of the medium's ESP image, keyed by what they are (the signed files' cache paths carry their versions). */
 function espKey(files: EspFile[], epoch: number): string {
-  return sha256(JSON.stringify({ files, epoch, v: 4 })).slice(0, 16);
+  // By content: a file made by the build (a signed Xen, an initrd) keeps its path from one build to the next.
+  const contents = files.map((f) => (f.from && fs.statSync(f.from).isFile() ? sha256(fs.readFileSync(f.from)) : null));
+  return sha256(JSON.stringify({ files, contents, epoch, v: 4 })).slice(0, 16);
 }
 
 /**

@@ -32,6 +32,9 @@ export type GrubTarget = { kind: "live" } | { kind: "disk"; rootUuid: string };
  */
 export const PV_ENTRY_ID = "xen-pv-guest";
 
+/** The live medium's Xen signed with the user's key (--secure-boot-key), on its ESP: xen.efi with its xen.cfg, kernel and initrd inside. */
+export const USER_XEN_PATH = "/EFI/democd/xen.efi";
+
 export interface GrubVars {
   version: string;
   /** How GRUB finds the file system holding /boot. */
@@ -45,8 +48,10 @@ export interface GrubVars {
   serialSpeed: number;
   timeout: number;
   defaultEntry: string;
-  /** The default when Secure Boot is on: the configured one if it starts without Xen, else bare Linux. */
+  /** The default when Secure Boot is on: the configured one if it starts without Xen, else bare Linux (unless userXen). */
   secureDefault: string;
+  /** Set when the live medium holds Xen signed with the user's key (its path there): under Secure Boot the Xen entries chainload it. */
+  userXen?: string;
   entries: MenuEntry[];
 }
 
@@ -74,6 +79,7 @@ export function menuEntries(config: Config, kernelVersion: string, target: GrubT
 
 export function grubVars(config: Config, kernelVersion: string, xenVersion: string, target: GrubTarget = { kind: "live" }, xenKernel = "vmlinuz"): GrubVars {
   const disk = target.kind === "disk";
+  const userXen = !disk && config.secureBoot.key ? USER_XEN_PATH : undefined;
   return {
     version: config.version,
     search: disk ? `search --no-floppy --set=root --fs-uuid ${target.rootUuid}` : "search --no-floppy --set=root --file /democd/id",
@@ -86,7 +92,8 @@ export function grubVars(config: Config, kernelVersion: string, xenVersion: stri
     serialSpeed: config.boot.serialSpeed,
     timeout: config.boot.timeout,
     defaultEntry: config.boot.default,
-    secureDefault: config.boot.default.startsWith("xen") ? "linux" : config.boot.default,
+    secureDefault: config.boot.default.startsWith("xen") && !userXen ? "linux" : config.boot.default,
+    userXen,
     entries: menuEntries(config, kernelVersion, target),
   };
 }

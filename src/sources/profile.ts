@@ -2,13 +2,17 @@ import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { need, type BuildContext, type IsoLayout, type Source } from "../context.ts";
 import { derivedEpoch } from "../epoch.ts";
+import { DemocdError } from "../errors.ts";
 import { requireTools, type ToolName } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
 import { volumeId } from "../iso/xorriso.ts";
 import { cdEspFiles } from "../efi/esp-files.ts";
+import { signXen } from "../efi/user-key.ts";
+import { menuEntries } from "../render/grub.ts";
+import { xenCfg } from "../render/xen-cfg.ts";
 import { assembleIrtree, installBootFiles, installKernelModules } from "../stages/assemble.ts";
 import { fetchComponents } from "../stages/fetch.ts";
-import { renderBootFiles, writeManifest } from "../stages/render.ts";
+import { SECURE_BOOT_DER, renderBootFiles, writeManifest } from "../stages/render.ts";
 import { compressorTools } from "../archive/compress.ts";
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -37,7 +41,11 @@ export abstract class ProfileSource implements Source {
 
   /** The tools its stages run, told before any work. */
   protected tools(): ToolName[] {
-    return ["apt-cache", "apt-get", "dpkg-deb", "depmod", "openssl", "cp", ...compressorTools(this.config.initrd.compression), ...(this.config.formats.includes("iso") ? (["grub-mkimage", "mformat", "mmd", "mcopy"] as const) : [])];
+    return [
+      "apt-cache", "apt-get", "dpkg-deb", "depmod", "openssl", "cp", ...compressorTools(this.config.initrd.compression),
+      ...(this.config.formats.includes("iso") ? (["grub-mkimage", "mformat", "mmd", "mcopy"] as const) : []),
+      ...(this.config.secureBoot.key ? (["objcopy", "sbsign", "sbverify"] as const) : []),
+    ];
   }
 
   async check(_ctx: BuildContext): Promise<void> {
@@ -68,10 +76,26 @@ export abstract class ProfileSource implements Source {
     return `id ${ctx.mediaId}`;
   }
 
+  /** With the user's Secure Boot key: one Xen image signed with it, carrying its xen.cfg (the menu's Xen entries), kernel and initrd. */
+  private async signedXen(ctx: BuildContext): Promise<string | undefined> {
+    const { key, cert } = this.config.secureBoot;
+    if (!key || !cert) return undefined;
+    const xen = need(ctx.components, "components").xen;
+    if (!xen.xenEfi) throw new DemocdError(`${xen.pkg.name} ${xen.pkg.version} has no /boot/xen-*.efi to sign`, { hint: "choose a xen-hypervisor-* package built with EFI support, or leave --secure-boot-key out" });
+    const payload = {
+      cfg: xenCfg(menuEntries(this.config, need(ctx.bootVersions, "bootVersions").kernel)),
+      kernel: path.join(ctx.paths.boot, "vmlinuz"),
+      initrd: path.join(ctx.paths.boot, "initrd.img"),
+    };
+    return signXen(xen.xenEfi, xen.release, payload, { key, cert }, path.join(ctx.paths.work, "secure-boot"), ctx.log);
+  }
+
   /** The trees in place, GRUB's own modules beside them, and both boot modes' images. */
   async isoLayout(ctx: BuildContext): Promise<IsoLayout> {
     const efi = need(ctx.components, "components").efi;
-    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, cdEspFiles(efi), ctx.log);
+    const signedXen = await this.signedXen(ctx);
+    const user = signedXen ? { xen: signedXen, cert: path.join(ctx.paths.democd, SECURE_BOOT_DER) } : undefined;
+    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, cdEspFiles(efi, user), ctx.log);
     return {
       volid: volumeId(this.config.version),
       grafts: [

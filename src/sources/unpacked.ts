@@ -109,6 +109,7 @@ export class UnpackedSource implements Source {
       if (disks.length) refused.push(`formats: ${disks.join(", ")}: ${this.dir} holds another tool's medium, which only the iso writer can repack (--format iso)`);
       if (fs.existsSync(this.rootpatch) && fs.readdirSync(this.rootpatch).length) refused.push(`${this.rootpatch}: this medium was not made by democd and has no root to patch (edit ${this.dir}/usr instead, and empty rootpatch/)`);
     }
+    if (config.secureBoot.key || config.secureBoot.cert) refused.push(`secureBoot: ${this.dir} keeps its medium's boot images; build from the profile to sign Xen with your key (without --from)`);
     const built = this.system ? leaves(this.manifest().config ?? {}) : leaves(publicConfig(loadConfig()));
     const defaultLeaves = leaves(publicConfig(loadConfig()));
     const now = leaves({ ...publicConfig(config), rootPassword: config.rootPassword, guests: config.guests, ssh: config.ssh });

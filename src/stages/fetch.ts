@@ -53,6 +53,7 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const x = await fetchPackage(xpkg, cache, { log });
   const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
   if (!xenGz) throw new DemocdError(`${xpkg.name} has no /boot/xen-*.gz`, { hint: "choose a xen-hypervisor-* package" });
+  const xenEfi = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.efi$/.test(f));
 
   const b = await fetchPackage(bpkg, cache, { log });
   const binary = path.join(b.dir, "bin", "busybox");
@@ -71,7 +72,7 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
     efi,
     grow: { packages: grow, programs: growProgramFiles(grow) },
     kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release), mediumModulesDir, guestKernel: guest },
-    xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz) },
+    xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz), xenEfi: xenEfi && path.join(x.dir, "boot", xenEfi) },
     busybox: { pkg: bpkg, dir: b.dir, binary },
   };
 }

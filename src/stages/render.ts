@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { publicConfig, type Config } from "../config/schema.ts";
@@ -57,8 +58,16 @@ export function renderBootFiles(ctx: BuildContext): void {
   fs.symlinkSync("linuxrc", path.join(ctx.paths.irtree, "init"));
 }
 
-/** /democd/id and /democd/build.json: who made this medium, from what. */
+/** The user's Secure Boot certificate on the medium (/democd), DER, as mokutil --import and MokManager read it. */
+export const SECURE_BOOT_DER = "secure-boot.der";
+
+/**
+ * /democd/id and /democd/build.json: who made this medium, from what. With the user's Secure Boot
+ * key, its certificate beside them (the key itself goes nowhere), and its fingerprint in the manifest.
+ */
 export function writeManifest(ctx: BuildContext): void {
+  const certFile = ctx.config.secureBoot.cert;
+  const cert = certFile ? new X509Certificate(fs.readFileSync(certFile)) : undefined;
   const c = need(ctx.components, "components");
   const manifest = {
     democd: 1,
@@ -78,8 +87,12 @@ export function writeManifest(ctx: BuildContext): void {
     uefi: c.efi.packages.map((g) => ({ package: g.pkg.name, version: g.pkg.version, arch: g.pkg.arch })),
     ...(ctx.rootSource && { root: { ...ctx.rootSource, packages: ctx.rootPackages } }),
     ...(ctx.guests?.length && { guests: ctx.guests }),
+    ...(cert && { secureBoot: { xen: "signed with the user's key", certificate: `/democd/${SECURE_BOOT_DER}`, subject: cert.subject, sha256: cert.fingerprint256 } }),
     config: publicConfig(ctx.config),
   };
   writeFile(path.join(ctx.paths.democd, "id"), manifest.id + "\n");
   writeFile(path.join(ctx.paths.democd, "build.json"), JSON.stringify(manifest, null, 2) + "\n");
+  const der = path.join(ctx.paths.democd, SECURE_BOOT_DER);
+  if (cert) fs.writeFileSync(der, cert.raw);
+  else fs.rmSync(der, { force: true });
 }

@@ -12,7 +12,7 @@ const LAYERS: [string, RegExp][] = [
   ["base", /^src\/(errors|log|exec|fsutil|hash|epoch|diskspace|tool-version|elf|password|overlay|cache-file|lock|sweep|render\/ejs)\.ts$/],
   ["libraries", /^src\/(archive|iso|disk|kernel|debian|efi|xenguest|ssh|unpack)\/|^src\/(busybox|grow|boot\/escape|boot\/ssh-forwards|boot\/web-forward)\.ts$/],
   ["config", /^src\/config\//],
-  ["context", /^src\/(context|render\/grub)\.ts$/],
+  ["context", /^src\/(context|render\/grub|render\/xen-cfg)\.ts$/],
   ["stages and writers", /^src\/(stages|outputs)\//],
   ["sources", /^src\/sources\//],
   ["build", /^src\/(build|preflight)\.ts$/],

@@ -134,3 +134,36 @@ describe("preflight: what a build checks before any work", () => {
     });
   });
 });
+
+describe("preflight: the user's Secure Boot key pair", () => {
+  const CERT = `-----BEGIN CERTIFICATE-----
+MIIBfzCCASWgAwIBAgIUGn2J6qQFbG0Aqv5E8qC1y3pQpS8wCgYIKoZIzj0EAwIw
+FTETMBEGA1UEAwwKZGVtb2NkIGtleTAeFw0yNjEyMDQwMDAwMDBaFw0zNjEyMDIw
+MDAwMDBaMBUxEzARBgNVBAMMCmRlbW9jZCBrZXkwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAT3h0pN5x3o4kX0Q7cU9ZyH0p2XbQk7A1o8Yb0v7nGq0VtQb6Qn8r1E
+y0b3m9o3o5j3w0Yd8fXoQd2y1rj2m3Ubo1MwUTAdBgNVHQ4EFgQUy3l0k0bH8m8q
+-----END CERTIFICATE-----
+`;
+  function pair(key: string, cert: string): { key: string; cert: string } {
+    const dir = tempDir("sb-pair");
+    fs.writeFileSync(path.join(dir, "k.pem"), key);
+    fs.writeFileSync(path.join(dir, "c.pem"), cert);
+    return { key: path.join(dir, "k.pem"), cert: path.join(dir, "c.pem") };
+  }
+
+  it("wants both halves, readable, as PEM, without a passphrase, for an ISO; every problem at once", () => {
+    const dir = tempDir("sb");
+    expect(problems({ secureBootKey: path.join(dir, "missing.key") })).toEqual([
+      "secureBoot.cert: --secure-boot-key needs its certificate (--secure-boot-cert CERT)",
+      `secureBoot.key: cannot read ${path.join(dir, "missing.key")}: ENOENT`,
+    ]);
+    const p = pair("-----BEGIN ENCRYPTED PRIVATE KEY-----\nxx\n-----END ENCRYPTED PRIVATE KEY-----\n", "not a certificate\n");
+    expect(problems({ secureBootKey: p.key, secureBootCert: p.cert, format: "qcow2" })).toEqual([
+      `secureBoot.key: ${p.key} is protected by a passphrase, which sbsign cannot ask for (openssl pkey -in KEY -out KEY.plain)`,
+      `secureBoot.cert: ${p.cert} is not a PEM certificate (openssl x509 -inform DER -in FILE -out FILE.pem converts a DER certificate)`,
+      "secureBoot.key: signs Xen on the live medium's ESP; add iso to --format, or leave the key out",
+    ]);
+    const bad = pair("-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----\n", CERT);
+    expect(problems({ secureBootKey: bad.key, secureBootCert: bad.cert })).toEqual([expect.stringMatching(new RegExp(`^secureBoot.cert: ${bad.cert}: not a certificate OpenSSL can read`))]);
+  });
+});

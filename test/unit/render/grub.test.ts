@@ -30,7 +30,8 @@ describe("grub.cfg", () => {
       set timeout=7
       set default=xen
       # Secure Boot on (GRUB started by shim is locked down): Debian signs neither Xen nor GRUB's
-      # multiboot2, so the Xen entries say what to do instead, and Linux is the default.
+      # multiboot2, so the Xen entries say what to do instead (or, on a medium built with the user's
+      # key, start the Xen signed with it from the ESP), and Linux is the default.
       if [ "\${lockdown}" = "y" ]; then
         set default=linux
       fi
