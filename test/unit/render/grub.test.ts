@@ -136,3 +136,42 @@ describe("grub.cfg", () => {
     fs.rmSync(dir, { recursive: true });
   });
 });
+
+describe("grub.cfg of a medium with Xen signed with the user's key", () => {
+  const keyed = loadConfig({ cli: { version: "1.0", builder: "tests", secureBootKey: "/k.pem", secureBootCert: "/c.pem" } });
+  const text = renderFile(path.join(REPO, "templates"), "grub.cfg.ejs", grubVars(keyed, "6.1.0-56-amd64", "4.17.7"));
+
+  it("keeps Xen the default under Secure Boot, and its entries chainload the signed Xen from the EFI partition", () => {
+    expect(text).toContain('if [ "${lockdown}" = "y" ]; then\n  set default=xen\nfi');
+    const entry = text.slice(text.indexOf("menuentry 'Xen / Linux 6.1.0-56-amd64 (Secure Boot"), text.indexOf("else\nmenuentry 'Xen / Linux 6.1.0-56-amd64'"));
+    expect(entry).toMatchInlineSnapshot(`
+      "menuentry 'Xen / Linux 6.1.0-56-amd64 (Secure Boot: Xen signed with your key)' --id xen --hotkey=x {
+        # Xen starts from the medium's EFI partition: a USB stick's (or a disk's) is in GRUB's reach,
+        # a CD's El Torito image is not.
+        if search --no-floppy --file --set=democd_esp /EFI/democd/xen.efi; then
+          echo 'Loading Xen 4.17.7, signed with the key this medium was built with ...'
+          echo 'Refused? Enrol /democd/secure-boot.der once: mokutil --import from Linux (no hypervisor), then MokManager.'
+          # chainloader hands the firmware $root's device, whatever the file's: Xen reads that one.
+          # If shim refuses it, the medium is $root again for the menu's other entries.
+          set democd_medium=$root
+          set root=$democd_esp
+          if chainloader /EFI/democd/xen.efi xen.efi xen; then
+            boot
+          fi
+          set root=$democd_medium
+        else
+          echo 'Xen signed with your key starts from the EFI partition of a USB stick: write this ISO to one'
+          echo '(a CD keeps it out of reach), or turn Secure Boot off, or choose Linux (no hypervisor).'
+          sleep --interruptible 30
+        fi
+      }
+      "
+    `);
+  });
+
+  it("a disk's menu has no such entry (its ESP holds no signed Xen)", () => {
+    const disk = renderFile(path.join(REPO, "templates"), "grub.cfg.ejs", grubVars(keyed, "6.1.0-56-amd64", "4.17.7", { kind: "disk", rootUuid: "0b9e1c55-0000-4000-8000-000000000001" }));
+    expect(disk).not.toContain("signed with your key");
+    expect(disk).toContain("(needs Secure Boot off)");
+  });
+});
