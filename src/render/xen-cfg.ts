@@ -4,8 +4,7 @@ import type { MenuEntry } from "./grub.ts";
  * xen.cfg for Xen's EFI loader: a section per Xen menu entry, named by its id (GRUB passes the
  * id when it chainloads xen.efi), each with Xen's options, domain 0's kernel with its command
  * line, and the initrd. In a unified Xen image (src/efi/user-key.ts) the kernel and initrd are
- * sections of xen.efi and their file names here are unused; the kernel is Debian's signed
- * vmlinuz, which Xen has shim verify under Secure Boot.
+ * sections of xen.efi, covered by its signature, and their file names here are unused.
  */
 export function xenCfg(entries: readonly MenuEntry[], kernel = "vmlinuz", ramdisk = "initrd.img"): string {
   const xen = entries.filter((e) => e.xen !== undefined);

@@ -146,9 +146,14 @@ describe("grub.cfg of a medium with Xen signed with the user's key", () => {
     const entry = text.slice(text.indexOf("menuentry 'Xen / Linux 6.1.0-56-amd64 (Secure Boot"), text.indexOf("else\nmenuentry 'Xen / Linux 6.1.0-56-amd64'"));
     expect(entry).toMatchInlineSnapshot(`
       "menuentry 'Xen / Linux 6.1.0-56-amd64 (Secure Boot: Xen signed with your key)' --id xen --hotkey=x {
-        # Xen starts from the medium's EFI partition: a USB stick's (or a disk's) is in GRUB's reach,
-        # a CD's El Torito image is not.
-        if search --no-floppy --file --set=democd_esp /EFI/democd/xen.efi; then
+        # Xen 4.17 starts only from a file system the firmware reads: a USB stick's EFI partition. On
+        # a CD the firmware reads the El Torito image, which GRUB cannot name (the partition search
+        # finds there is the USB view of the same bytes, which the firmware does not mount).
+        if [ "$root" = cd0 -o "$root" = cd1 -o "$root" = cd2 -o "$root" = cd3 ]; then
+          echo 'Xen signed with your key cannot start from a CD: write this ISO to a USB stick,'
+          echo 'or turn Secure Boot off, or choose Linux (no hypervisor).'
+          sleep --interruptible 30
+        elif search --no-floppy --file --set=democd_esp /EFI/democd/xen.efi; then
           echo 'Loading Xen 4.17.7, signed with the key this medium was built with ...'
           echo 'Refused? Enrol /democd/secure-boot.der once: mokutil --import from Linux (no hypervisor), then MokManager.'
           # chainloader hands the firmware $root's device, whatever the file's: Xen reads that one.
@@ -160,8 +165,8 @@ describe("grub.cfg of a medium with Xen signed with the user's key", () => {
           fi
           set root=$democd_medium
         else
-          echo 'Xen signed with your key starts from the EFI partition of a USB stick: write this ISO to one'
-          echo '(a CD keeps it out of reach), or turn Secure Boot off, or choose Linux (no hypervisor).'
+          echo 'The signed Xen (/EFI/democd/xen.efi) is not on the EFI partition of this medium: rebuild it with'
+          echo '--secure-boot-key, or turn Secure Boot off, or choose Linux (no hypervisor).'
           sleep --interruptible 30
         fi
       }
