@@ -44,6 +44,8 @@ const align = (n: bigint) => ((n + SLOT - 1n) / SLOT) * SLOT;
  * kernel is Debian's signed one, byte for byte. The private key is read by sbsign only.
  */
 export async function signXen(xenEfi: string, xenVersion: string, payload: XenPayload, user: UserKey, dir: string, log?: Logger): Promise<string> {
+  // The build's own directory: what an earlier build signed (and its ESP image) goes.
+  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const sbat = path.join(dir, "sbat.csv");
   const cfg = path.join(dir, "xen.cfg");

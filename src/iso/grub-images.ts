@@ -56,16 +56,16 @@ function espKey(files: EspFile[], epoch: number): string {
  * GRUB's BIOS core image (made by this host's grub-mkimage, cached by GRUB's version and what
  * goes into it) and the UEFI FAT image of `files` (the medium's: Debian's signed shim and GRUB,
  * which the firmware starts with Secure Boot on or off). The FAT image carries dates, so it is
- * kept per SOURCE_DATE_EPOCH.
+ * kept per SOURCE_DATE_EPOCH, in `espDir` (the cache, unless it holds what only this build has).
  */
-export async function makeGrubImages(cacheDir: string, epoch: number, files: EspFile[], log?: Logger): Promise<GrubImages> {
+export async function makeGrubImages(cacheDir: string, epoch: number, files: EspFile[], log?: Logger, espDir = path.join(cacheDir, "grub")): Promise<GrubImages> {
   requirePlatform("grub i386-pc");
   const grubVersion = (await toolVersion("grub-mkimage", cacheDir, log)).replace(/^.*\(GRUB\)\s*/, "");
   const key = sha256(JSON.stringify({ grubVersion, EARLY_CONFIG, BIOS_MODULES, v: 4 })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `${grubVersion.replace(/[^\w.+-]/g, "_")}-${key}`);
   const images: GrubImages = {
     eltorito: path.join(dir, "eltorito.img"),
-    efiImg: path.join(cacheDir, "grub", `esp-${espKey(files, epoch)}.img`),
+    efiImg: path.join(espDir, `esp-${espKey(files, epoch)}.img`),
     mbr: path.join(GRUB_LIB, BIOS_PLATFORM, "boot_hybrid.img"),
   };
   if (!fs.existsSync(path.join(dir, ".complete"))) await makeCoreImage(dir, grubVersion, log);

@@ -95,7 +95,9 @@ export abstract class ProfileSource implements Source {
     const efi = need(ctx.components, "components").efi;
     const signedXen = await this.signedXen(ctx);
     const user = signedXen ? { xen: signedXen, cert: path.join(ctx.paths.democd, SECURE_BOOT_DER) } : undefined;
-    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, cdEspFiles(efi, user), ctx.log);
+    // An ESP with a Xen signed for this build alone (signatures carry their time) is not cached.
+    const espDir = user ? path.dirname(user.xen) : undefined;
+    const images = await makeGrubImages(ctx.paths.cache, ctx.sourceDateEpoch, cdEspFiles(efi, user), ctx.log, espDir);
     return {
       volid: volumeId(this.config.version),
       grafts: [
