@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { configError } from "./config/load.ts";
@@ -62,7 +62,7 @@ function checkSecureBoot(config: Config): string[] {
   const errors: string[] = [];
   if (!key) errors.push("secureBoot.key: --secure-boot-cert needs its private key (--secure-boot-key KEY)");
   if (!cert) errors.push("secureBoot.cert: --secure-boot-key needs its certificate (--secure-boot-cert CERT)");
-  const pem = (file: string | undefined, what: string, re: RegExp, name: string) => {
+  const pem = (file: string | undefined, what: string, re: RegExp, name: string, convert: string) => {
     if (!file) return;
     let text: string;
     try {
@@ -78,11 +78,18 @@ function checkSecureBoot(config: Config): string[] {
         errors.push(`secureBoot.cert: ${file}: not a certificate OpenSSL can read (${(e as Error).message})`);
       }
     }
-    if (!re.test(text)) errors.push(`secureBoot.${name}: ${file} is not a PEM ${what} (openssl x509 -inform DER -in FILE -out FILE.pem converts a DER certificate)`);
+    if (!re.test(text)) errors.push(`secureBoot.${name}: ${file} is not a PEM ${what} (${convert})`);
     else if (/ENCRYPTED/.test(text)) errors.push(`secureBoot.${name}: ${file} is protected by a passphrase, which sbsign cannot ask for (openssl pkey -in KEY -out KEY.plain)`);
   };
-  pem(key, "private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "key");
-  pem(cert, "certificate", /-----BEGIN CERTIFICATE-----/, "cert");
+  pem(key, "private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "key", "openssl pkey -inform DER -in FILE -out FILE.pem converts a DER key");
+  pem(cert, "certificate", /-----BEGIN CERTIFICATE-----/, "cert", "openssl x509 -inform DER -in FILE -out FILE.pem converts a DER certificate");
+  if (key && cert && !errors.length) {
+    try {
+      if (!new X509Certificate(fs.readFileSync(cert)).checkPrivateKey(createPrivateKey(fs.readFileSync(key)))) errors.push(`secureBoot.cert: ${cert} is not the certificate of ${key} (make it from that key: openssl req -new -x509 -key KEY -out CERT -subj /CN=NAME -days 3650)`);
+    } catch (e) {
+      errors.push(`secureBoot.key: ${key}: not a private key OpenSSL can read (${(e as Error).message})`);
+    }
+  }
   if (!config.formats.includes("iso")) errors.push("secureBoot.key: signs Xen on the live medium's ESP; add iso to --format, or leave the key out");
   return errors;
 }

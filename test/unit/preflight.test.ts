@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import { openSource } from "../../src/sources/index.ts";
 import { grubCfgFor } from "../../src/stages/render.ts";
 import { packMembers, setText } from "../../src/xenguest/image.ts";
 import { newImageMembers } from "../../src/xenguest/ops.ts";
+import { REPO as REPO_ROOT } from "../helpers/paths.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 /** The preflight's lines for a build with these flags (and `from`), or [] if it passes. */
@@ -162,6 +164,11 @@ y0b3m9o3o5j3w0Yd8fXoQd2y1rj2m3Ubo1MwUTAdBgNVHQ4EFgQUy3l0k0bH8m8q
       `secureBoot.key: ${p.key} is protected by a passphrase, which sbsign cannot ask for (openssl pkey -in KEY -out KEY.plain)`,
       `secureBoot.cert: ${p.cert} is not a PEM certificate (openssl x509 -inform DER -in FILE -out FILE.pem converts a DER certificate)`,
       "secureBoot.key: signs Xen on the live medium's ESP; add iso to --format, or leave the key out",
+    ]);
+    const one = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+    const mismatched = pair(one, fs.readFileSync(path.join(REPO_ROOT, "test/fixtures/secure-boot/cert.pem"), "utf8"));
+    expect(problems({ secureBootKey: mismatched.key, secureBootCert: mismatched.cert })).toEqual([
+      `secureBoot.cert: ${mismatched.cert} is not the certificate of ${mismatched.key} (make it from that key: openssl req -new -x509 -key KEY -out CERT -subj /CN=NAME -days 3650)`,
     ]);
     const bad = pair("-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----\n", CERT);
     expect(problems({ secureBootKey: bad.key, secureBootCert: bad.cert })).toEqual([expect.stringMatching(new RegExp(`^secureBoot.cert: ${bad.cert}: not a certificate OpenSSL can read`))]);
