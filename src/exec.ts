@@ -114,12 +114,14 @@ export async function run(tool: ToolName, args: readonly string[], options: RunO
   await requireTool(tool);
   const { log, onLine, okCodes = [0], cleanEnv = false, ...execaOptions } = options;
   log?.command([tool, ...args]);
+  const started = process.hrtime.bigint();
   const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, extendEnv: !cleanEnv, reject: false, all: true, stripFinalNewline: false });
   if (onLine) forEachLine(child, onLine);
   const r = await child;
   const all = typeof r.all === "string" ? r.all : "";
-  log?.record(all);
   const exitCode = r.exitCode ?? -1;
+  // Each command's time in the log: where a slow build's seconds went, without a profiler.
+  log?.record(`${all && !all.endsWith("\n") ? `${all}\n` : all}(${tool}: ${r.signal ?? `exit ${exitCode}`}, ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s)`);
   if (!okCodes.includes(exitCode)) {
     const why = r.signal ? `killed by ${r.signal}` : `exit ${exitCode}`;
     const debug = `$ ${tool} ${args.join(" ")}\n${all}`;
