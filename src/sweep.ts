@@ -3,7 +3,7 @@ import path from "node:path";
 import { removeTree } from "./fsutil.ts";
 
 /** What a build killed half-way leaves: temporary names its writers rename only when complete. */
-const TEMPORARY = /\.tmp-|^\.unpack-|\.stale-\d+$|\.new\.\d+$/;
+const TEMPORARY = /\.tmp-|^\.unpack-|^\.download-|\.stale-\d+$|\.new\.\d+$/;
 
 /**
  * Remove the temporaries a killed build left in a cache (its top level and one level down, where

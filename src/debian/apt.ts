@@ -1,8 +1,10 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
 import { fileSha256 } from "../hash.ts";
 import { run } from "../exec.ts";
+import { inParallel } from "../parallel.ts";
 import type { Logger } from "../log.ts";
 
 export interface ResolvedPackage {
@@ -58,16 +60,63 @@ export function aptListsStamp(dir = APT_LISTS): string {
   return entries.join("\n");
 }
 
+/** A package as asked for: a name, and optionally an exact version. */
+export interface PackageSpec {
+  name: string;
+  version?: string;
+}
+
+const specText = (p: PackageSpec) => (p.version ? `${p.name}=${p.version}` : p.name);
+
+function unknownPackage(p: PackageSpec, debug?: string): DemocdError {
+  return new DemocdError(`${p.version ? `package ${p.name} version ${p.version}` : `package ${p.name}`} is not known to apt`, {
+    hint: `check the name, run \`apt-cache policy ${p.name}\` for available versions, or \`apt-get update\``,
+    debug,
+  });
+}
+
+function resolvedOf(f: Record<string, string>): ResolvedPackage {
+  return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "", ...(f["Built-Using"] && { builtUsing: f["Built-Using"] }), ...(f.SHA256 && { sha256: f.SHA256 }) };
+}
+
+/** Every stanza of an `apt-cache show` answer. */
+export function parseStanzas(text: string): Record<string, string>[] {
+  return text.split(/\n\s*\n/).map(parseStanza).filter((f) => f.Package && f.Version);
+}
+
+/**
+ * The exact packages names (and optional versions) mean to apt right now, in one apt-cache
+ * call (each call costs 0.5-1.5 s here). An unknown one is named on its own: apt-cache's own
+ * error does not say which.
+ */
+export async function resolvePackages(specs: readonly PackageSpec[], log?: Logger): Promise<ResolvedPackage[]> {
+  if (specs.length === 0) return [];
+  let stdout = "";
+  let failed: DemocdError | undefined;
+  try {
+    ({ stdout } = await run("apt-cache", ["show", "--no-all-versions", ...specs.map(specText)], { log }));
+  } catch (e) {
+    failed = e as DemocdError;
+  }
+  const stanzas = parseStanzas(stdout);
+  return specs.map((p) => {
+    // apt-cache answers an unknown version with exit 0 and no record.
+    const f = stanzas.find((s) => s.Package === p.name && (!p.version || s.Version === p.version));
+    if (!f) throw unknownPackage(p, failed?.debug ?? stdout);
+    return resolvedOf(f);
+  });
+}
+
+/** The exact package a name (and optional version) means to apt right now. */
+export async function resolvePackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
+  return (await resolvePackages([{ name, version }], log))[0];
+}
+
 /**
  * Resolutions remembered in <cache>/resolved.json while apt's lists are unchanged, so a warm
- * build does not ask apt-cache again (each question costs about half a second).
+ * build does not ask apt-cache again; what is not remembered is asked in one call.
  */
-export async function resolveCached(
-  cacheDir: string,
-  key: string,
-  resolve: () => Promise<ResolvedPackage>,
-  stamp: string,
-): Promise<ResolvedPackage> {
+export async function resolveAllCached(cacheDir: string, wanted: readonly (PackageSpec & { key: string })[], stamp: string, log?: Logger): Promise<ResolvedPackage[]> {
   const file = path.join(cacheDir, "resolved.json");
   let cache: { stamp: string; packages: Record<string, ResolvedPackage> } = { stamp, packages: {} };
   try {
@@ -77,48 +126,27 @@ export async function resolveCached(
     /* first build, or an unreadable cache: resolve afresh */
   }
   // A resolution without the .deb's sha256 was remembered by an older democd: asked again.
-  if (stamp && cache.packages[key]?.sha256) return cache.packages[key];
-  const pkg = await resolve();
-  if (stamp) {
-    cache.packages[key] = pkg;
+  const missing = wanted.filter((w) => !(stamp && cache.packages[w.key]?.sha256));
+  const answers = await resolvePackages(missing, log);
+  if (stamp && missing.length) {
+    missing.forEach((w, i) => (cache.packages[w.key] = answers[i]));
     fs.mkdirSync(cacheDir, { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(cache));
     fs.renameSync(tmp, file);
   }
-  return pkg;
-}
-
-/** The exact package a name (and optional version) means to apt right now. */
-export async function resolvePackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
-  const spec = version ? `${name}=${version}` : name;
-  const unknown = (debug?: string) =>
-    new DemocdError(`${version ? `package ${name} version ${version}` : `package ${name}`} is not known to apt`, {
-      hint: `check the name, run \`apt-cache policy ${name}\` for available versions, or \`apt-get update\``,
-      debug,
-    });
-  let stdout: string;
-  try {
-    ({ stdout } = await run("apt-cache", ["show", "--no-all-versions", spec], { log }));
-  } catch (e) {
-    throw unknown((e as DemocdError).debug);
-  }
-  // apt-cache answers an unknown version with exit 0 and no record.
-  const f = parseStanza(stdout);
-  if (!f.Package || !f.Version) throw unknown(stdout);
-  return { name: f.Package, version: f.Version, arch: f.Architecture ?? "amd64", depends: f.Depends ?? "", ...(f["Built-Using"] && { builtUsing: f["Built-Using"] }), ...(f.SHA256 && { sha256: f.SHA256 }) };
+  return wanted.map((w) => cache.packages[w.key] ?? answers[missing.indexOf(w)]);
 }
 
 /**
  * A kernel metapackage (linux-image-amd64) names the real image in its Depends;
- * follow it so the cache is keyed by the exact image package.
+ * the image package itself, which the cache is keyed by.
  */
-export async function resolveKernelPackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
-  const pkg = await resolvePackage(name, version, log);
-  if (/^linux-image-\d/.test(pkg.name)) return pkg;
+export function kernelImageSpec(pkg: ResolvedPackage): PackageSpec | undefined {
+  if (/^linux-image-\d/.test(pkg.name)) return undefined;
   const m = /\b(linux-image-\d[\w.+-]*)\s*\(=\s*([^)\s]+)\)/.exec(pkg.depends);
   if (!m) throw new DemocdError(`${pkg.name} ${pkg.version} does not depend on a linux-image-<abi> package`, { hint: "name the kernel image package itself" });
-  return resolvePackage(m[1], m[2], log);
+  return { name: m[1], version: m[2] };
 }
 
 /** apt's file name for a package (epoch colon escaped as %3a). */
@@ -126,50 +154,83 @@ export function debFileName(p: Pick<ResolvedPackage, "name" | "version" | "arch"
   return `${p.name}_${p.version.replace(/:/g, "%3a")}_${p.arch}.deb`;
 }
 
+/** A package to fetch, and what to do to its unpacked tree before it is cached. */
+export interface FetchRequest {
+  pkg: ResolvedPackage;
+  prepare?: (dir: string) => Promise<void>;
+}
+
+const unpackedDir = (pkgsDir: string, p: ResolvedPackage) => path.join(pkgsDir, `${p.name}_${p.version.replace(/:/g, "%3a")}_${p.arch}`);
+
 /**
- * Download (apt verifies it against the signed archive) and unpack a package into
- * `<cache>/pkgs/<name>_<version>`, reusing both when already there. `prepare` runs on the
- * unpacked tree before it is published to the cache, so a half-prepared tree is never cached.
+ * Packages downloaded (apt verifies them against the signed archive) and unpacked into
+ * `<cache>/pkgs/<name>_<version>`, reusing both when already there. What is missing is
+ * downloaded in one apt-get call into a directory of its own, checked against the index's
+ * sha256 and only then given its name; the packages are unpacked side by side, one per core.
+ * `prepare` runs on an unpacked tree before it is published, so a half-prepared tree is never cached.
  */
-export async function fetchPackage(
-  pkg: ResolvedPackage,
-  cacheDir: string,
-  options: { log?: Logger; prepare?: (dir: string) => Promise<void> } = {},
-): Promise<{ dir: string; deb: string; cached: boolean }> {
+export async function fetchPackages(requests: readonly FetchRequest[], cacheDir: string, log?: Logger): Promise<{ dir: string; deb: string; cached: boolean }[]> {
   const debDir = path.join(cacheDir, "debs");
   const pkgsDir = path.join(cacheDir, "pkgs");
-  const dir = path.join(pkgsDir, `${pkg.name}_${pkg.version.replace(/:/g, "%3a")}_${pkg.arch}`);
-  const deb = path.join(debDir, debFileName(pkg));
-  if (fs.existsSync(path.join(dir, ".complete"))) return { dir, deb, cached: true };
-
   fs.mkdirSync(debDir, { recursive: true });
   fs.mkdirSync(pkgsDir, { recursive: true });
+  const results = requests.map(({ pkg }) => {
+    const dir = unpackedDir(pkgsDir, pkg);
+    return { dir, deb: path.join(debDir, debFileName(pkg)), cached: fs.existsSync(path.join(dir, ".complete")) };
+  });
+  // Each missing package once, however often it was asked for.
+  const todo = requests.map((r, i) => ({ ...r, ...results[i] })).filter((r, i, all) => !r.cached && all.findIndex((o) => o.dir === r.dir) === i);
+
   // A .deb cut short (a download killed half-way) or changed is never unpacked: fetched again.
-  if (fs.existsSync(deb) && pkg.sha256 && (await fileSha256(deb)) !== pkg.sha256) {
-    options.log?.warn(`cache: ${deb} is damaged (its sha256 is not the archive's): downloading it again`);
-    fs.rmSync(deb);
+  const download: ResolvedPackage[] = [];
+  for (const r of todo) {
+    if (fs.existsSync(r.deb) && r.pkg.sha256 && (await fileSha256(r.deb)) !== r.pkg.sha256) {
+      log?.warn(`cache: ${r.deb} is damaged (its sha256 is not the archive's): downloading it again`);
+      fs.rmSync(r.deb);
+    }
+    if (!fs.existsSync(r.deb)) download.push(r.pkg);
   }
-  if (!fs.existsSync(deb)) {
-    options.log?.progress(`downloading ${pkg.name} ${pkg.version}`);
+  if (download.length) await downloadDebs(download, debDir, log);
+
+  let done = 0;
+  await inParallel(todo, os.availableParallelism(), async (r) => {
+    await unpack(r.pkg, r.deb, r.dir, pkgsDir, r.prepare, log);
+    log?.progress(`unpacking packages: ${++done}/${todo.length}`);
+  });
+  return results;
+}
+
+/** One apt-get call for every .deb, in a directory of its own; each renamed into the cache once its sha256 is the index's. */
+async function downloadDebs(pkgs: readonly ResolvedPackage[], debDir: string, log?: Logger): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(debDir, ".download-"));
+  try {
+    log?.progress(`downloading ${pkgs.length} package${pkgs.length === 1 ? "" : "s"}`);
     try {
-      await run("apt-get", ["download", `${pkg.name}=${pkg.version}`], { cwd: debDir, log: options.log });
+      await run("apt-get", ["download", ...pkgs.map((p) => `${p.name}=${p.version}`)], { cwd: tmp, log, onLine: (l) => /^Get:/.test(l) && log?.progress(`downloading: ${l.replace(/^Get:\d+ \S+ /, "")}`) });
     } catch (e) {
-      throw new DemocdError(`could not download ${pkg.name} ${pkg.version}: ${(e as Error).message}`, {
+      throw new DemocdError(`could not download ${pkgs.map((p) => `${p.name} ${p.version}`).join(", ")}: ${(e as Error).message}`, {
         hint: "check the network and apt's sources; run `apt-get update`",
         debug: (e as DemocdError).debug,
       });
     }
-    if (!fs.existsSync(deb)) throw new DemocdError(`apt-get download did not produce ${deb}`);
-    if (pkg.sha256 && (await fileSha256(deb)) !== pkg.sha256) {
-      fs.rmSync(deb);
-      throw new DemocdError(`${debFileName(pkg)} as downloaded does not have the sha256 the archive's index gives`, { hint: "run `apt-get update` and build again" });
+    for (const p of pkgs) {
+      const got = path.join(tmp, debFileName(p));
+      if (!fs.existsSync(got)) throw new DemocdError(`apt-get download did not produce ${debFileName(p)}`);
+      if (p.sha256 && (await fileSha256(got)) !== p.sha256) {
+        throw new DemocdError(`${debFileName(p)} as downloaded does not have the sha256 the archive's index gives`, { hint: "run `apt-get update` and build again" });
+      }
+      fs.renameSync(got, path.join(debDir, debFileName(p)));
     }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+async function unpack(pkg: ResolvedPackage, deb: string, dir: string, pkgsDir: string, prepare: FetchRequest["prepare"], log?: Logger): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(pkgsDir, ".unpack-"));
   try {
-    options.log?.progress(`unpacking ${pkg.name}`);
-    await run("dpkg-deb", ["-x", deb, tmp], { log: options.log });
-    await options.prepare?.(tmp);
+    await run("dpkg-deb", ["-x", deb, tmp], { log });
+    await prepare?.(tmp);
     fs.writeFileSync(path.join(tmp, ".complete"), `${pkg.name} ${pkg.version}\n`);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
@@ -177,5 +238,4 @@ export async function fetchPackage(
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  return { dir, deb, cached: false };
 }

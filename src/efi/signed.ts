@@ -1,8 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { aptListsStamp, fetchPackage, resolveCached, resolvePackage, type Component, type ResolvedPackage } from "../debian/apt.ts";
+import type { Component, ResolvedPackage } from "../debian/apt.ts";
 import { DemocdError } from "../errors.ts";
-import type { Logger } from "../log.ts";
 import { binarySbat, sbatRefusals, shimSbatLevel } from "./sbat.ts";
 
 /** Debian's signed UEFI boot chain, as fetched: every file is used byte for byte as the archive has it. */
@@ -36,29 +35,22 @@ function existing(dir: string, rel: string, pkg: ResolvedPackage): string {
 }
 
 /**
- * The signed boot chain from Debian's archive, and the proof that it starts: each signed GRUB's
- * SBAT generations against the revocations the fetched shim carries. A GRUB shim would refuse
- * fails the build here, not a user's boot.
+ * The signed boot chain as fetched (shim, its helpers, the signed GRUB, GRUB's modules, in
+ * EFI_PACKAGES' order), and the proof that it starts: each signed GRUB's SBAT generations
+ * against the revocations the fetched shim carries. A GRUB shim would refuse fails the build
+ * here, not a user's boot.
  */
-export async function fetchSignedEfi(cache: string, log: Logger): Promise<SignedEfi> {
-  const stamp = aptListsStamp();
-  const resolve = (name: string, version?: string) => resolveCached(cache, `efi:${name}=${version ?? ""}`, () => resolvePackage(name, version, log), stamp);
-  const shimPkg = await resolve(EFI_PACKAGES.shim);
-  const helpersPkg = await resolve(EFI_PACKAGES.helpers);
-  const grubPkg = await resolve(EFI_PACKAGES.grub);
-  const modulesPkg = await resolve(EFI_PACKAGES.grubModules, grubSourceVersion(grubPkg));
-  const packages: Component[] = [];
-  for (const pkg of [shimPkg, helpersPkg, grubPkg, modulesPkg]) packages.push({ pkg, dir: (await fetchPackage(pkg, cache, { log })).dir });
-  const [shimDir, helpersDir, grubDir, modulesDir] = packages.map((c) => c.dir);
+export function signedEfiFrom(packages: Component[]): SignedEfi {
+  const [shim, helpers, grub, modules] = packages;
   const efi: SignedEfi = {
     packages,
-    shim: existing(shimDir, "usr/lib/shim/shimx64.efi.signed", shimPkg),
-    mokManager: existing(helpersDir, "usr/lib/shim/mmx64.efi.signed", helpersPkg),
-    grubCd: existing(grubDir, "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed", grubPkg),
-    grubDisk: existing(grubDir, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", grubPkg),
-    modules: existing(modulesDir, "usr/lib/grub/x86_64-efi", modulesPkg),
+    shim: existing(shim.dir, "usr/lib/shim/shimx64.efi.signed", shim.pkg),
+    mokManager: existing(helpers.dir, "usr/lib/shim/mmx64.efi.signed", helpers.pkg),
+    grubCd: existing(grub.dir, "usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed", grub.pkg),
+    grubDisk: existing(grub.dir, "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", grub.pkg),
+    modules: existing(modules.dir, "usr/lib/grub/x86_64-efi", modules.pkg),
   };
-  checkSbat(efi, shimPkg, grubPkg, helpersPkg);
+  checkSbat(efi, shim.pkg, grub.pkg, helpers.pkg);
   return efi;
 }
 

@@ -4,11 +4,11 @@ import path from "node:path";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { compressedModules, prunedModules } from "../kernel/compress-modules.ts";
-import { aptListsStamp, fetchPackage, resolveCached, resolveKernelPackage, resolvePackage } from "../debian/apt.ts";
+import { aptListsStamp, fetchPackages, kernelImageSpec, resolveAllCached, type PackageSpec } from "../debian/apt.ts";
 import type { BuildContext, Components } from "../context.ts";
 import type { Component } from "../debian/apt.ts";
 import { GROW_PACKAGES, growProgramFiles } from "../grow.ts";
-import { fetchSignedEfi } from "../efi/signed.ts";
+import { EFI_PACKAGES, grubSourceVersion, signedEfiFrom } from "../efi/signed.ts";
 import { guestKernel } from "../kernel/vmlinux.ts";
 
 /** The one kernel release an unpacked linux-image package holds. */
@@ -27,46 +27,54 @@ async function prepareKernel(dir: string, ctx: BuildContext): Promise<void> {
   }
 }
 
-/** Kernel, hypervisor and busybox from Debian's archive, by exact name and version, cached by version. */
+const keyed = (prefix: string, p: PackageSpec) => ({ ...p, key: `${prefix}${p.name}=${p.version ?? ""}` });
+
+/**
+ * Kernel, hypervisor, busybox, the grow tools and the signed boot chain from Debian's archive,
+ * by exact name and version, cached by version. apt is asked twice at most (what the names mean;
+ * then the kernel image a metapackage names and the GRUB modules the signed GRUB was built with)
+ * and downloads once; the kernel's modules are compressed while its guest kernel is made.
+ */
 export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const { packages } = ctx.config;
   const cache = ctx.paths.cache;
   const log = ctx.log;
-  const key = (p: { name: string; version?: string }) => `${p.name}=${p.version ?? ""}`;
   const stamp = aptListsStamp();
-  // One after another: they share the cache file.
-  const kpkg = await resolveCached(cache, `kernel:${key(packages.kernel)}`, () => resolveKernelPackage(packages.kernel.name, packages.kernel.version, log), stamp);
-  const xpkg = await resolveCached(cache, key(packages.xen), () => resolvePackage(packages.xen.name, packages.xen.version, log), stamp);
-  const bpkg = await resolveCached(cache, key(packages.busybox), () => resolvePackage(packages.busybox.name, packages.busybox.version, log), stamp);
+  const first = [
+    keyed("named-kernel:", packages.kernel), keyed("", packages.xen), keyed("", packages.busybox),
+    ...GROW_PACKAGES.map((name) => keyed("grow:", { name })),
+    ...[EFI_PACKAGES.shim, EFI_PACKAGES.helpers, EFI_PACKAGES.grub].map((name) => keyed("efi:", { name })),
+  ];
+  const [named, xpkg, bpkg, ...rest] = await resolveAllCached(cache, first, stamp, log);
+  const growPkgs = rest.slice(0, GROW_PACKAGES.length);
+  const [shimPkg, helpersPkg, grubPkg] = rest.slice(GROW_PACKAGES.length);
+  const image = kernelImageSpec(named);
+  const [modulesPkg, kimage] = await resolveAllCached(cache, [keyed("efi:", { name: EFI_PACKAGES.grubModules, version: grubSourceVersion(grubPkg) }), ...(image ? [keyed("kernel:", image)] : [])], stamp, log);
+  const kpkg = kimage ?? named;
 
-  const k = await fetchPackage(kpkg, cache, { log, prepare: (dir) => prepareKernel(dir, ctx) });
+  const efiPkgs = [shimPkg, helpersPkg, grubPkg, modulesPkg];
+  const all = [kpkg, xpkg, bpkg, ...growPkgs, ...efiPkgs];
+  const fetched = await fetchPackages(all.map((pkg) => (pkg === kpkg ? { pkg, prepare: (dir: string) => prepareKernel(dir, ctx) } : { pkg })), cache, log);
+  const [k, x, b, ...others] = fetched;
+  const grow: Component[] = growPkgs.map((pkg, i) => ({ pkg, dir: others[i].dir }));
+  const efi = signedEfiFrom(efiPkgs.map((pkg, i) => ({ pkg, dir: others[GROW_PACKAGES.length + i].dir })));
+
   const release = kernelRelease(k.dir);
   const vmlinuz = path.join(k.dir, "boot", `vmlinuz-${release}`);
   if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${kpkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
-
-  // busybox modprobe (the minimal profile's) cannot read .ko.xz: that profile keeps plain modules.
-  const modules = ctx.config.profile === "minimal" ? path.join(k.dir, "lib", "modules", release) : await compressedModules(k.dir, release, os.availableParallelism(), log);
-  const mediumModulesDir = await prunedModules(modules, release, ctx.config.modules.exclude, log);
-  // Only the debian profile starts Xen guests (xl create loads this one faster than the bzImage).
-  const guest = ctx.config.profile === "debian" ? await guestKernel(vmlinuz, `${k.dir}.guest-vmlinux.gz`, log) : undefined;
-
-  const x = await fetchPackage(xpkg, cache, { log });
   const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
   if (!xenGz) throw new DemocdError(`${xpkg.name} has no /boot/xen-*.gz`, { hint: "choose a xen-hypervisor-* package" });
   const xenEfi = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.efi$/.test(f));
-
-  const b = await fetchPackage(bpkg, cache, { log });
   const binary = path.join(b.dir, "bin", "busybox");
   if (!fs.existsSync(binary)) throw new DemocdError(`${bpkg.name} has no /bin/busybox`, { hint: "use busybox-static" });
 
-  // sfdisk, resize2fs and their libraries, at the versions apt resolves now (cached like the rest).
-  const grow: Component[] = [];
-  for (const name of GROW_PACKAGES) {
-    const pkg = await resolveCached(cache, `grow:${name}`, () => resolvePackage(name, undefined, log), stamp);
-    grow.push({ pkg, dir: (await fetchPackage(pkg, cache, { log })).dir });
-  }
-
-  const efi = await fetchSignedEfi(cache, log);
+  // busybox modprobe (the minimal profile's) cannot read .ko.xz: that profile keeps plain modules.
+  // Only the debian profile starts Xen guests (xl create loads this one faster than the bzImage).
+  const [modules, guest] = await Promise.all([
+    ctx.config.profile === "minimal" ? path.join(k.dir, "lib", "modules", release) : compressedModules(k.dir, release, os.availableParallelism(), log),
+    ctx.config.profile === "debian" ? guestKernel(vmlinuz, `${k.dir}.guest-vmlinux.gz`, log) : undefined,
+  ]);
+  const mediumModulesDir = await prunedModules(modules, release, ctx.config.modules.exclude, log);
 
   return {
     efi,
