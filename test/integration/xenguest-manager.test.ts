@@ -72,7 +72,7 @@ describe("xenguest-manager makes a guest's disk from disk.cfg without mounting",
     expect(fs.readdirSync(dir).sort()).toEqual(["fat", "guest", "p1.img", "site", "xenguest.log"]);
   });
 
-  it("refuses partitions that do not fit, and a missing content, leaving no disk", async () => {
+  it("refuses partitions that do not fit, a missing content and one outside disk/, leaving no disk", async () => {
     const dir = tempDir("xg-disk");
     const guest = path.join(dir, "guest");
     fs.mkdirSync(guest);
@@ -84,6 +84,14 @@ describe("xenguest-manager makes a guest's disk from disk.cfg without mounting",
     const r2 = await managerFn(dir, "make_disk", guest);
     expect(r2.exitCode).toBe(1);
     expect(r2.stderr).toContain("gone.tar.gz is not in the image");
+    expect(fs.existsSync(path.join(guest, "disk.img"))).toBe(false);
+    // Another guest's disk, named through ..: never read into this one.
+    fs.mkdirSync(path.join(dir, "other"));
+    fs.writeFileSync(path.join(dir, "other", "disk.img"), "another guest's bytes");
+    fs.writeFileSync(path.join(guest, "disk.cfg"), 'DISK_SIZE="100M"\nDISK_PART1="2M:none:../../other/disk.img"\n');
+    const r3 = await managerFn(dir, "make_disk", guest);
+    expect(r3.exitCode).toBe(1);
+    expect(r3.stderr).toContain("DISK_PART1: ../../other/disk.img is outside the image's disk/ (..)");
     expect(fs.existsSync(path.join(guest, "disk.img"))).toBe(false);
   });
 
