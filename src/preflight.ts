@@ -15,7 +15,7 @@ import { guestName } from "./xenguest/medium.ts";
  * a `path: message` line each, in the config's error.
  */
 export function preflight(config: Config, source: Source): void {
-  const errors = [...checkPaths(config), ...checkVm(config), ...checkGuests(config), ...readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors, ...checkSecureBoot(config), ...source.refuse(config)];
+  const errors = [...checkPaths(config), ...checkVm(config), ...checkMedium(config), ...checkGuests(config), ...readPublicKeyFiles(config.ssh.keys, "ssh.keys").errors, ...checkSecureBoot(config), ...source.refuse(config)];
   if (errors.length) throw configError(errors);
 }
 
@@ -39,6 +39,12 @@ function checkVm(config: Config): string[] {
   return (Object.keys(config.vm) as (keyof Config["vm"])[])
     .filter((k) => config.vm[k] !== given[k])
     .map((k) => `vm.${k}: describes the machine of an appliance; add ova to --format, or leave it out`);
+}
+
+/** Only an ISO is compressed: set without one, it would be ignored. */
+function checkMedium(config: Config): string[] {
+  if (config.formats.includes("iso") || config.medium.compression === (defaults().medium as Config["medium"]).compression) return [];
+  return ["medium.compression: compresses the ISO's files; add iso to --format, or leave it out"];
 }
 
 /** Each guest image checked as `democd xenguest check` does; names unique. */

@@ -86,6 +86,12 @@ export const configSchema = z
         ip: ipConfig,
       })
       .strict(),
+    /** The ISO's files: zisofs-compressed (Linux's isofs inflates them as it reads; GRUB's /boot stays plain) or not. */
+    medium: z
+      .object({
+        compression: z.enum(["zisofs", "none"]),
+      })
+      .strict(),
     initrd: z
       .object({
         compression: z.enum(COMPRESSIONS),

@@ -57,6 +57,7 @@ export const SETTINGS: Setting[] = [
   { key: "boot.linuxArgs", flag: "--linux-args <args>", help: "extra Linux command line", kind: "string", default: "" },
   // Not 169.254.1.0/24: that is the demo domains' network on dom0's bridge.
   { key: "boot.ip", flag: "--ip <ip=>", help: "ip= value of the command-line IP entry (nfsroot syntax)", kind: "string", default: "169.254.0.1::169.254.0.254:255.255.255.0:democd:eth0:off" },
+  { key: "medium.compression", flag: "--medium-compression <c>", help: "the ISO's files (not /boot): zisofs (Linux inflates them as it reads) or none", kind: "string", default: "zisofs" },
   { key: "initrd.compression", flag: "--initrd-compression <c>", help: `initrd compression: ${COMPRESSIONS.join(", ")}`, kind: "string", default: "gzip" },
   { key: "initrd.extraModules", flag: "--initrd-module <mod...>", help: "extra kernel modules for the initrd", kind: "list", default: [] },
   { key: "initrd.tmpfsSize", flag: "--tmpfs-size <size>", help: "size of the RAM root (democd.tmpfs= at boot)", kind: "string", default: "50%" },

@@ -2,6 +2,8 @@
 export interface Graft {
   iso: string;
   host: string;
+  /** zisofs-compress its files (Linux reads them; GRUB cannot: never what GRUB loads), but those named in `plain`. */
+  zisofs?: { plain: readonly string[] };
 }
 
 export interface MasterArgs {
@@ -10,6 +12,8 @@ export interface MasterArgs {
   /** SOURCE_DATE_EPOCH: every date on the medium. */
   epoch: number;
   grafts: Graft[];
+  /** Host paths left out of the grafted trees. */
+  exclude?: string[];
   bios?: { eltorito: string; mbr: string };
   efi?: { image: string };
   /** Boot options replayed from another medium (instead of bios/efi). */
@@ -60,6 +64,9 @@ export function xorrisoArgs(a: MasterArgs): string[] {
     "--modification-date=" + isoDate(a.epoch),
     "--set_all_file_dates", "=" + a.epoch,
     ...boot,
+    // Marks the zisofs files democd compressed (they start with zisofs' header) for Linux.
+    ...(a.grafts.some((g) => g.zisofs) ? ["-z"] : []),
+    ...(a.exclude ?? []).flatMap((p) => ["-m", p]),
     "-graft-points",
     ...grafts.map((g) => `${escape(g.iso)}=${escape(g.host)}`),
   ];

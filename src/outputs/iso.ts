@@ -3,7 +3,8 @@ import type { BuildContext } from "../context.ts";
 import { isoSizeShortfall, notEnoughSpace } from "../diskspace.ts";
 import { DemocdError } from "../errors.ts";
 import { run } from "../exec.ts";
-import { xorrisoArgs } from "../iso/xorriso.ts";
+import { xorrisoArgs, type Graft } from "../iso/xorriso.ts";
+import { zisofsTree } from "../iso/zisofs-tree.ts";
 import { writeAtomically, type WrittenOutput } from "./atomic.ts";
 import { outputPath } from "./formats.ts";
 
@@ -14,9 +15,10 @@ import { outputPath } from "./formats.ts";
 export async function writeIso(ctx: BuildContext): Promise<WrittenOutput> {
   const out = outputPath(path.resolve(ctx.config.out), "iso");
   const layout = await ctx.source.isoLayout(ctx);
+  const grafts = await Promise.all(layout.grafts.map((g) => (g.zisofs ? compressedGraft(ctx, g) : g)));
   try {
     return await writeAtomically(out, async (tmp) => {
-      await run("xorriso", xorrisoArgs({ ...layout, out: tmp, epoch: ctx.sourceDateEpoch }), {
+      await run("xorriso", xorrisoArgs({ ...layout, grafts, out: tmp, epoch: ctx.sourceDateEpoch }), {
         log: ctx.log,
         env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch) },
         onLine: (line) => {
@@ -30,4 +32,12 @@ export async function writeIso(ctx: BuildContext): Promise<WrittenOutput> {
     if (short) throw notEnoughSpace(path.dirname(out), short.neededBytes, short.freeBytes, `the ISO ${path.basename(out)}`);
     throw e instanceof DemocdError ? e : new DemocdError(`mastering ${out} failed: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** A graft whose files go onto the medium zisofs-compressed: the tree as a view of links into the compressed cache. */
+async function compressedGraft(ctx: BuildContext, g: Graft): Promise<Graft> {
+  const view = path.join(ctx.paths.work, "zisofs", g.iso === "/" ? "root" : g.iso.replace(/\//g, "_"));
+  const s = await zisofsTree(g.host, view, ctx.paths.cache, new Set(g.zisofs?.plain), ctx.log);
+  ctx.log.record(`zisofs ${g.iso}: ${s.compressed} of ${s.files} files compressed (${s.made} now), ${s.keptPlain} kept plain as the boot reads them, ${(s.plainBytes / 1e6).toFixed(1)} -> ${(s.zisofsBytes / 1e6).toFixed(1)} MB`);
+  return { ...g, host: view };
 }

@@ -6,6 +6,7 @@ import { DemocdError } from "../errors.ts";
 import { requireTools, type ToolName } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
 import { volumeId } from "../iso/xorriso.ts";
+import { mediumZisofs } from "./medium-compression.ts";
 import { cdEspFiles } from "../efi/esp-files.ts";
 import { signXen } from "../efi/user-key.ts";
 import { menuEntries } from "../render/grub.ts";
@@ -16,6 +17,7 @@ import { SECURE_BOOT_DER, renderBootFiles, writeManifest } from "../stages/rende
 import { compressorTools } from "../archive/compress.ts";
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
 
 /**
  * What the debian and minimal profiles share: Debian's kernel, Xen and busybox fetched by
@@ -101,13 +103,15 @@ export abstract class ProfileSource implements Source {
     return {
       volid: volumeId(this.config.version),
       grafts: [
-        { iso: "/", host: ctx.paths.usr },
+        { iso: "/", host: ctx.paths.usr, zisofs: mediumZisofs(this.config) },
         { iso: "/boot", host: ctx.paths.boot },
         { iso: "/democd", host: ctx.paths.democd },
         { iso: `/boot/grub/${BIOS_PLATFORM}`, host: path.join(GRUB_LIB, BIOS_PLATFORM) },
         // At exactly the signed GRUB's version: it loads multiboot2.mod from here when Secure Boot is off.
         { iso: `/boot/grub/${EFI_PLATFORM}`, host: efi.modules },
       ],
+      // grub-efi-amd64-bin's unsigned whole-GRUB images: the medium boots the signed one (15 MB).
+      exclude: [path.join(efi.modules, "monolithic")],
       bios: { eltorito: images.eltorito, mbr: images.mbr },
       efi: { image: images.efiImg },
     };

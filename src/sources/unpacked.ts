@@ -10,6 +10,7 @@ import { DemocdError } from "../errors.ts";
 import { requireTools, run } from "../exec.ts";
 import { freshDir, linkTree, removeTree } from "../fsutil.ts";
 import { volumeId } from "../iso/xorriso.ts";
+import { mediumZisofs } from "./medium-compression.ts";
 import { OUTPUT_FORMATS } from "../outputs/formats.ts";
 import { grubCfgFor } from "../stages/render.ts";
 import { replayOptions } from "../unpack/boot-records.ts";
@@ -179,7 +180,7 @@ export class UnpackedSource implements Source {
     const usr = path.join(this.dir, "usr");
     return {
       volid: this.system ? volumeId(ctx.config.version) : (this.info.boot.volid ?? "CDROM"),
-      grafts: this.system ? [{ iso: "/", host: usr }, { iso: "/boot", host: ctx.paths.boot }, { iso: "/democd", host: ctx.paths.democd }] : [{ iso: "/", host: usr }],
+      grafts: this.system ? [{ iso: "/", host: usr, zisofs: mediumZisofs(ctx.config) }, { iso: "/boot", host: ctx.paths.boot }, { iso: "/democd", host: ctx.paths.democd }] : [{ iso: "/", host: usr }],
       replay: replayOptions(this.info.boot, path.join(this.dir, "work", "boot-records")),
     };
   }

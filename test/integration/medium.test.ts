@@ -29,6 +29,25 @@ describe("the mastered ISO", () => {
     expect(report).toMatch(/El Torito img path :\s+2\s+\/boot\/grub\/efi\.img/);
   });
 
+  it("holds the system's files zisofs-compressed where that saves a sector; what GRUB reads stays plain; extracting gives the plain bytes", async () => {
+    const filtered = (await execa("xorriso", ["-indev", iso, "-find", "/", "-has_filter"], { stderr: "ignore" })).stdout.split("\n").filter(Boolean).map((l) => l.replace(/^'(.*)'$/, "$1"));
+    expect(filtered.length).toBeGreaterThan(50);
+    expect(filtered.filter((f) => /^\/(boot|democd)\//.test(f))).toEqual([]);
+    // Already compressed files are not tried (the debian medium's .ko.xz modules); the minimal medium's plain modules are.
+    expect(filtered.filter((f) => /\.(xz|gz)$/.test(f))).toEqual([]);
+    expect(files).not.toContain("/boot/grub/x86_64-efi/monolithic");
+    // What the boot reads stays plain (templates/medium-plain.txt): busybox runs /linuxrc's world.
+    expect(filtered).not.toContain("/bin/busybox");
+    expect(files).toContain("/bin/busybox");
+    const ext4 = filtered.find((f) => /\/ext4\.ko$/.test(f));
+    expect(ext4).toBeDefined();
+    const stream = (await execa("xorriso", ["-indev", iso, "-show_stream", ext4!], { stderr: "ignore" })).stdout;
+    expect(stream).toContain("--zisofs-decode:pz:32k");
+    const out = await extractFromIso(iso, [ext4!]);
+    const plain = fs.readFileSync(path.join(out, ext4!));
+    expect(plain.subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  });
+
   it("boots from a USB stick: hybrid MBR with GRUB's boot code and a GPT EFI partition", async () => {
     const report = await xorrisoReport(iso, "-report_system_area");
     expect(report).toMatch(/System area summary: MBR protective-msdos-label grub2-mbr .*GPT/);

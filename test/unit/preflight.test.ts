@@ -54,6 +54,11 @@ describe("preflight: what a build checks before any work", () => {
     ]);
   });
 
+  it("--medium-compression compresses an ISO's files: refused without an iso to write", () => {
+    expect(problems({ format: "qcow2", mediumCompression: "none", out: path.join(tempDir("out"), "x") })).toEqual(["medium.compression: compresses the ISO's files; add iso to --format, or leave it out"]);
+    expect(problems({ format: "iso,qcow2", mediumCompression: "none", out: path.join(tempDir("out"), "x") })).toEqual([]);
+  });
+
   it("--ssh-key: public key files, all problems at once; refused by the minimal profile", () => {
     const dir = tempDir("keys");
     const key = path.join(dir, "id.pub");

@@ -1,0 +1,134 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freshDir, linkOrCopy } from "../fsutil.ts";
+import { sha256 } from "../hash.ts";
+import type { Logger } from "../log.ts";
+import { inParallel } from "../parallel.ts";
+import { sectors, zisofsEncode, ZISOFS_BLOCK_LOG2, ZISOFS_LEVEL } from "./zisofs.ts";
+
+/** Already compressed: trying them costs time and saves nothing (measured: < 1 % of their size). */
+const COMPRESSED = /\.(xz|gz|tgz|bz2|zst|lz4|lzma|zip|jar|whl|png|jpe?g|gif|webp|woff2?|deb|squashfs)$/i;
+
+export interface ZisofsTreeStats {
+  files: number;
+  compressed: number;
+  /** What the compressed files take plain and compressed (bytes, in whole 2 KiB sectors as on the medium). */
+  plainBytes: number;
+  zisofsBytes: number;
+  /** Compressed now (the rest came from the cache). */
+  made: number;
+  /** Files of the `plain` list found in the tree. */
+  keptPlain: number;
+}
+
+interface Memo {
+  params: string;
+  /** dev:ino:size:mtime of a source file -> its cache entry's name, or "" for a file kept plain. */
+  files: Record<string, string>;
+}
+
+const statKey = (st: fs.Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.mode}`;
+
+/**
+ * `view`: the tree `src` as the medium holds it, by hard links: each file zisofs-compressed
+ * where that saves a sector, else the file itself. Compressed files live in the cache
+ * (<cache>/zisofs/<parameters>/<sha256 of the content>-<mode>), made once per content on every core, under a
+ * temporary name until complete; a memo of the source files' identities spares a warm build
+ * reading them again. The files in `plain` (paths relative to src) stay as they are.
+ */
+export async function zisofsTree(src: string, view: string, cacheDir: string, plain: ReadonlySet<string>, log?: Logger): Promise<ZisofsTreeStats> {
+  // Entries made with other parameters are other bytes: a directory of their own.
+  const params = `v1-level${ZISOFS_LEVEL}-block${2 ** ZISOFS_BLOCK_LOG2 / 1024}k`;
+  const dir = path.join(cacheDir, "zisofs", params);
+  fs.mkdirSync(dir, { recursive: true });
+  const memoFile = path.join(dir, "memo.json");
+  let memo: Memo = { params, files: {} };
+  try {
+    const read = JSON.parse(fs.readFileSync(memoFile, "utf8")) as Memo;
+    if (read.params === params) memo = read;
+  } catch {
+    /* none yet */
+  }
+
+  const files: { rel: string; st: fs.Stats }[] = [];
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(src, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = fs.lstatSync(path.join(src, r));
+      if (st.isDirectory()) walk(r);
+      else if (st.isFile()) files.push({ rel: r, st });
+    }
+  };
+  walk("");
+
+  const wanted = files.filter((f) => f.st.size > 2048 && !COMPRESSED.test(f.rel) && !plain.has(f.rel));
+  const todo = wanted.filter((f) => memo.files[statKey(f.st)] === undefined);
+  const stats: ZisofsTreeStats = { files: files.length, compressed: 0, plainBytes: 0, zisofsBytes: 0, made: 0, keptPlain: files.filter((f) => plain.has(f.rel)).length };
+  const compress = new Set(wanted.map((f) => f.rel));
+  let done = 0;
+  await inParallel(todo, os.availableParallelism() * 2, async (f) => {
+    const data = fs.readFileSync(path.join(src, f.rel));
+    const name = `${sha256(data)}-${(f.st.mode & 0o7777).toString(8)}`;
+    const entry = path.join(dir, name.slice(0, 2), name);
+    if (!fs.existsSync(entry)) {
+      const z = await zisofsEncode(data);
+      if (z) {
+        fs.mkdirSync(path.dirname(entry), { recursive: true });
+        const tmp = `${entry}.tmp-${process.pid}`;
+        fs.writeFileSync(tmp, z, { mode: f.st.mode & 0o7777 });
+        fs.chmodSync(tmp, f.st.mode & 0o7777);
+        fs.renameSync(tmp, entry);
+        stats.made++;
+      }
+      memo.files[statKey(f.st)] = z ? name : "";
+    } else memo.files[statKey(f.st)] = name;
+    log?.progress(`compressing the medium (zisofs): ${++done}/${todo.length}`);
+  });
+
+  freshDir(view);
+  const dirs = (rel: string) => {
+    const s = path.join(src, rel);
+    const d = path.join(view, rel);
+    for (const name of fs.readdirSync(s).sort()) {
+      const sp = path.join(s, name);
+      const dp = path.join(d, name);
+      const st = fs.lstatSync(sp);
+      if (st.isDirectory()) {
+        fs.mkdirSync(dp);
+        dirs(path.join(rel, name));
+        fs.chmodSync(dp, st.mode & 0o7777);
+      } else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(sp), dp);
+      else if (st.isFile()) {
+        const entryName = compress.has(path.join(rel, name)) ? memo.files[statKey(st)] : undefined;
+        if (entryName) {
+          const entry = path.join(dir, entryName.slice(0, 2), entryName);
+          linkOrCopy(entry, dp);
+          stats.compressed++;
+          stats.plainBytes += sectors(st.size) * 2048;
+          stats.zisofsBytes += sectors(fs.statSync(entry).size) * 2048;
+        } else linkOrCopy(sp, dp);
+      }
+    }
+  };
+  fs.chmodSync(view, fs.statSync(src).mode & 0o7777);
+  dirs("");
+
+  // Only what this tree holds is remembered: the memo does not grow with every bootstrap ever made.
+  const seen = new Set(files.map((f) => statKey(f.st)));
+  memo.files = Object.fromEntries(Object.entries(memo.files).filter(([k]) => seen.has(k)));
+  const tmp = `${memoFile}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(memo));
+  fs.renameSync(tmp, memoFile);
+  return stats;
+}
+
+
+/**
+ * A list of files the boot reads (one path per line, relative to the medium's root; # comments):
+ * they stay plain. None if there is no such file.
+ */
+export function readPlainList(file: string): string[] {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, "utf8").split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean).map((l) => l.replace(/^\/+/, ""));
+}
