@@ -13,6 +13,7 @@ import type { EntryId } from "../src/config/schema.ts";
 import { GRUB_LIB } from "../src/iso/grub-images.ts";
 import { xorrisoArgs } from "../src/iso/xorriso.ts";
 import { BOOT_GOALS, debianBoots } from "./boots.ts";
+import { liveBuild } from "./livebuild.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const OUT = path.join(REPO, "build", "bench");
@@ -142,6 +143,15 @@ async function main() {
   fs.rmSync(cold, { recursive: true, force: true });
   const coldRun = await democdBuild(cold, profile, path.join(OUT, "cold.iso"));
 
+  // The default medium, cold too (its own empty cache), and live-build on the same content, in the same run.
+  const debianCold = path.join(OUT, "debian-cold");
+  fs.rmSync(debianCold, { recursive: true, force: true });
+  const debianColdIso = path.join(OUT, "debian-cold.iso");
+  const debianColdRun = await democdBuild(debianCold, profile, debianColdIso, "iso", "debian");
+  const debianIsoMb = fs.statSync(debianColdIso).size / 1e6;
+  fs.rmSync(debianCold, { recursive: true, force: true });
+  const lb = await liveBuild(path.join(OUT, "livebuild"));
+
   const { iso, ...minimal } = await mastering("minimal", cold, profile);
   // The default profile, the ISO users boot: needs root (mmdebstrap); its bootstrap is cached.
   const { iso: debianIso, ...debian } = await mastering("debian", debianBuildDir(), profile);
@@ -160,6 +170,16 @@ async function main() {
     qcow2_mb: +(fs.statSync(path.join(OUT, "disk.qcow2")).size / 1e6).toFixed(1),
     initrd_mb: +(fs.statSync(path.join(cold, "work/boot/initrd.img")).size / 1e6).toFixed(2),
     ...Object.fromEntries(Object.entries(debian).map(([k, v]) => [`debian_${k}`, v])),
+    debian_cold_build_s: +debianColdRun.total.toFixed(1),
+    debian_iso_mb: +debianIsoMb.toFixed(1),
+    ...(typeof lb === "string"
+      ? { livebuild: lb }
+      : {
+          livebuild_cold_build_s: +lb.seconds.toFixed(1),
+          livebuild_iso_mb: +lb.isoMb.toFixed(1),
+          debian_cold_build_vs_livebuild: +(debianColdRun.total / lb.seconds).toFixed(2),
+          debian_iso_vs_livebuild: +(debianIsoMb / lb.isoMb).toFixed(2),
+        }),
   };
   if (!noBoot) {
     result.boot_login_s_xen = +(await bootLogin(iso, "xen")).toFixed(1);
@@ -168,14 +188,14 @@ async function main() {
     result.boot_login_s_secure = +(await bootLogin(iso, "linux", "uefi-secure")).toFixed(1);
     Object.assign(result, await debianBoots(OUT, PASSWORD, RUNS));
   }
-  const goals: Record<string, number> = { master_vs_grub_mkrescue: 0.8, master_vs_copy: 1.5, warm_vs_master: 1.3, ...BOOT_GOALS };
+  const goals: Record<string, number> = { cold_build_vs_livebuild: 0.15, iso_vs_livebuild: 0.7, master_vs_grub_mkrescue: 0.8, master_vs_copy: 1.5, warm_vs_master: 1.3, ...BOOT_GOALS };
   for (const [k, v] of Object.entries(result)) {
     const g = goals[k.replace(/^debian_/, "")];
     const goal = g !== undefined ? `  (goal <= ${g}: ${Number(v) <= g ? "met" : "NOT met"})` : "";
     console.log(`${k.padEnd(33)} ${v}${goal}`);
   }
   fs.writeFileSync(path.join(REPO, "build", "bench.json"), JSON.stringify(result, null, 2) + "\n");
-  for (const f of ["mkrescue.iso", "copy.bin", "cold.iso", "disk.qcow2", path.basename(debianIso)]) {
+  for (const f of ["mkrescue.iso", "copy.bin", "cold.iso", "debian-cold.iso", "disk.qcow2", path.basename(debianIso)]) {
     for (const g of [f, `${f}.sha256`]) fs.rmSync(path.join(OUT, g), { force: true });
   }
 }
