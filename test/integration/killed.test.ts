@@ -4,6 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, inject, it } from "vitest";
 import { fileSha256 } from "../../src/hash.ts";
+import { FORMAT_NAMES, outputPath } from "../../src/outputs/formats.ts";
 import { democd, scratch } from "../helpers/cli.ts";
 import { REPO, TEST_PASSWORD, TEST_SSH_KEY } from "../helpers/paths.ts";
 import { tempDir } from "../helpers/temp.ts";
@@ -14,10 +15,10 @@ const debianIso = inject("debianIsoPath");
 
 /** The suite's minimal build (test/setup/build-iso.ts) again: the same bytes are the reference. */
 const MINIMAL = ["build", "--profile", "minimal", "--version", "9.9-test", "--root-password", TEST_PASSWORD, "--timeout", "3", "--builder", "democd-tests"];
-/** Its writers here: the ISO, the raw disk and one conversion (the VHD: qemu-img, and quick). */
-const FORMATS = ["iso", "raw", "vhd"] as const;
-/** Every stage and writer of that build, in order: a kill lands in each. */
-const STAGES = ["fetch", "root", "assemble", "render", "pack", "stage-disk", "master", "raw", "vhd"];
+/** Every writer. */
+const FORMATS = FORMAT_NAMES;
+/** Every stage and writer of that build, in order: a kill lands in each (the installer stage is the debian profile's). */
+const STAGES = ["fetch", "root", "assemble", "render", "pack", "stage-disk", "master", "raw", "qcow2", "vhd", "vhd-fixed", "vmdk", "ova"];
 
 /** The caller's environment without SOURCE_DATE_EPOCH: the reference derived its epoch too. */
 function env(): NodeJS.ProcessEnv {
@@ -51,11 +52,12 @@ function temporaries(...dirs: string[]): string[] {
 describe("a build killed at any moment leaves nothing that poisons the next", () => {
   it("SIGKILL inside every stage and writer: the next build gives the reference's bytes, and no temporaries are left", async () => {
     await needTools("xorriso", "qemu-img");
-    const reference = Object.fromEntries(await Promise.all(FORMATS.map(async (f) => [f, await fileSha256(`${diskBase}.${f}`)] as const)));
+    const reference = Object.fromEntries(await Promise.all(FORMATS.map(async (f) => [f, await fileSha256(outputPath(diskBase, f))] as const)));
     const { dir, buildDir } = scratch();
     const hit: string[] = [];
     for (const [round, stage] of STAGES.entries()) {
-      const out = path.join(dir, `round-${round}`, "demo");
+      // The reference's own name: a VMDK's descriptor (and so the OVA) names its file.
+      const out = path.join(dir, `round-${round}`, path.basename(diskBase));
       fs.mkdirSync(path.dirname(out));
       const args = [...MINIMAL, "--format", FORMATS.join(","), "--build-dir", buildDir, "--out", out];
       // This build's log only: the last one's stage lines must not be taken for its own.
@@ -74,17 +76,18 @@ describe("a build killed at any moment leaves nothing that poisons the next", ()
       await b.done;
       const log = fs.readFileSync(path.join(buildDir, "log/build.log"), "utf8");
       expect(log, `round ${round}: the build finished before the kill`).not.toMatch(/^stage times:/m);
-      hit.push(`${stage}->${at ?? "?"}`);
+      expect(at, `round ${round}: killed before any stage began`).toBeDefined();
+      hit.push(`${stage}->${at}`);
       // Nothing half-written under an output's name: each is absent, or complete with its .sha256.
       for (const f of FORMATS) {
-        const file = `${out}.${f}`;
+        const file = outputPath(out, f);
         if (fs.existsSync(file)) expect(await fileSha256(file), `round ${round}: ${file}`).toBe(reference[f]);
       }
       const r = await democd(args, env());
       expect(r.exitCode, r.stderr).toBe(0);
-      for (const f of FORMATS) expect(await fileSha256(`${out}.${f}`), `round ${round} (${stage}): ${f}`).toBe(reference[f]);
+      for (const f of FORMATS) expect(await fileSha256(outputPath(out, f)), `round ${round} (${stage}): ${f}`).toBe(reference[f]);
       expect(temporaries(path.dirname(out), buildDir, path.join(REPO, "build/cache")), `round ${round}`).toEqual([]);
-      for (const f of FORMATS) fs.rmSync(`${out}.${f}`);
+      for (const f of FORMATS) fs.rmSync(outputPath(out, f));
     }
     process.stderr.write(`  kill points (stage asked -> stage the log showed): ${hit.join(", ")}\n`);
     expect(hit).toHaveLength(STAGES.length);
