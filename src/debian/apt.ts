@@ -107,11 +107,6 @@ export async function resolvePackages(specs: readonly PackageSpec[], log?: Logge
   });
 }
 
-/** The exact package a name (and optional version) means to apt right now. */
-export async function resolvePackage(name: string, version: string | undefined, log?: Logger): Promise<ResolvedPackage> {
-  return (await resolvePackages([{ name, version }], log))[0];
-}
-
 /**
  * Resolutions remembered in <cache>/resolved.json while apt's lists are unchanged, so a warm
  * build does not ask apt-cache again; what is not remembered is asked in one call.
@@ -169,7 +164,7 @@ const unpackedDir = (pkgsDir: string, p: ResolvedPackage) => path.join(pkgsDir, 
  * sha256 and only then given its name; the packages are unpacked side by side, one per core.
  * `prepare` runs on an unpacked tree before it is published, so a half-prepared tree is never cached.
  */
-export async function fetchPackages(requests: readonly FetchRequest[], cacheDir: string, log?: Logger): Promise<{ dir: string; deb: string; cached: boolean }[]> {
+export async function fetchPackages(requests: readonly FetchRequest[], cacheDir: string, log?: Logger): Promise<string[]> {
   const debDir = path.join(cacheDir, "debs");
   const pkgsDir = path.join(cacheDir, "pkgs");
   fs.mkdirSync(debDir, { recursive: true });
@@ -197,7 +192,7 @@ export async function fetchPackages(requests: readonly FetchRequest[], cacheDir:
     await unpack(r.pkg, r.deb, r.dir, pkgsDir, r.prepare, log);
     log?.progress(`unpacking packages: ${++done}/${todo.length}`);
   });
-  return results;
+  return results.map((r) => r.dir);
 }
 
 /** One apt-get call for every .deb, in a directory of its own; each renamed into the cache once its sha256 is the index's. */

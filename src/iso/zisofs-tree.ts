@@ -51,16 +51,18 @@ export async function zisofsTree(src: string, view: string, cacheDir: string, pl
     /* none yet */
   }
 
-  const files: { rel: string; st: fs.Stats }[] = [];
+  // One walk: every entry in order, parents before children.
+  const entries: { rel: string; st: fs.Stats }[] = [];
   const walk = (rel: string) => {
     for (const name of fs.readdirSync(path.join(src, rel)).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       const st = fs.lstatSync(path.join(src, r));
+      entries.push({ rel: r, st });
       if (st.isDirectory()) walk(r);
-      else if (st.isFile()) files.push({ rel: r, st });
     }
   };
   walk("");
+  const files = entries.filter((e) => e.st.isFile());
 
   const wanted = files.filter((f) => f.st.size > 2048 && !COMPRESSED.test(f.rel) && !plain.has(f.rel));
   const todo = wanted.filter((f) => memo.files[statKey(f.st)] === undefined);
@@ -87,32 +89,24 @@ export async function zisofsTree(src: string, view: string, cacheDir: string, pl
   });
 
   freshDir(view);
-  const dirs = (rel: string) => {
-    const s = path.join(src, rel);
-    const d = path.join(view, rel);
-    for (const name of fs.readdirSync(s).sort()) {
-      const sp = path.join(s, name);
-      const dp = path.join(d, name);
-      const st = fs.lstatSync(sp);
-      if (st.isDirectory()) {
-        fs.mkdirSync(dp);
-        dirs(path.join(rel, name));
-        fs.chmodSync(dp, st.mode & 0o7777);
-      } else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(sp), dp);
-      else if (st.isFile()) {
-        const entryName = compress.has(path.join(rel, name)) ? memo.files[statKey(st)] : undefined;
-        if (entryName) {
-          const entry = path.join(dir, entryName.slice(0, 2), entryName);
-          linkOrCopy(entry, dp);
-          stats.compressed++;
-          stats.plainBytes += sectors(st.size) * 2048;
-          stats.zisofsBytes += sectors(fs.statSync(entry).size) * 2048;
-        } else linkOrCopy(sp, dp);
-      }
-    }
-  };
   fs.chmodSync(view, fs.statSync(src).mode & 0o7777);
-  dirs("");
+  for (const { rel, st } of entries) {
+    const dp = path.join(view, rel);
+    if (st.isDirectory()) fs.mkdirSync(dp, { mode: 0o700 });
+    else if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(path.join(src, rel)), dp);
+    else if (st.isFile()) {
+      const entryName = compress.has(rel) ? memo.files[statKey(st)] : undefined;
+      if (entryName) {
+        const entry = path.join(dir, entryName.slice(0, 2), entryName);
+        linkOrCopy(entry, dp);
+        stats.compressed++;
+        stats.plainBytes += sectors(st.size) * 2048;
+        stats.zisofsBytes += sectors(fs.statSync(entry).size) * 2048;
+      } else linkOrCopy(path.join(src, rel), dp);
+    }
+  }
+  // Directories get their modes last: a read-only one is filled first.
+  for (const { rel, st } of entries) if (st.isDirectory()) fs.chmodSync(path.join(view, rel), st.mode & 0o7777);
 
   // Only what this tree holds is remembered: the memo does not grow with every bootstrap ever made.
   const seen = new Set(files.map((f) => statKey(f.st)));
@@ -122,7 +116,6 @@ export async function zisofsTree(src: string, view: string, cacheDir: string, pl
   fs.renameSync(tmp, memoFile);
   return stats;
 }
-
 
 /**
  * A list of files the boot reads (one path per line, relative to the medium's root; # comments):

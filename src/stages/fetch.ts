@@ -55,32 +55,32 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const efiPkgs = [shimPkg, helpersPkg, grubPkg, modulesPkg];
   const all = [kpkg, xpkg, bpkg, ...growPkgs, ...efiPkgs];
   const fetched = await fetchPackages(all.map((pkg) => (pkg === kpkg ? { pkg, prepare: (dir: string) => prepareKernel(dir, ctx) } : { pkg })), cache, log);
-  const [k, x, b, ...others] = fetched;
-  const grow: Component[] = growPkgs.map((pkg, i) => ({ pkg, dir: others[i].dir }));
-  const efi = signedEfiFrom(efiPkgs.map((pkg, i) => ({ pkg, dir: others[GROW_PACKAGES.length + i].dir })));
+  const [kDir, xDir, bDir, ...others] = fetched;
+  const grow: Component[] = growPkgs.map((pkg, i) => ({ pkg, dir: others[i] }));
+  const efi = signedEfiFrom(efiPkgs.map((pkg, i) => ({ pkg, dir: others[GROW_PACKAGES.length + i] })));
 
-  const release = kernelRelease(k.dir);
-  const vmlinuz = path.join(k.dir, "boot", `vmlinuz-${release}`);
+  const release = kernelRelease(kDir);
+  const vmlinuz = path.join(kDir, "boot", `vmlinuz-${release}`);
   if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${kpkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
-  const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
+  const xenGz = fs.readdirSync(path.join(xDir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
   if (!xenGz) throw new DemocdError(`${xpkg.name} has no /boot/xen-*.gz`, { hint: "choose a xen-hypervisor-* package" });
-  const xenEfi = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.efi$/.test(f));
-  const binary = path.join(b.dir, "bin", "busybox");
+  const xenEfi = fs.readdirSync(path.join(xDir, "boot")).find((f) => /^xen-.*\.efi$/.test(f));
+  const binary = path.join(bDir, "bin", "busybox");
   if (!fs.existsSync(binary)) throw new DemocdError(`${bpkg.name} has no /bin/busybox`, { hint: "use busybox-static" });
 
   // busybox modprobe (the minimal profile's) cannot read .ko.xz: that profile keeps plain modules.
   // Only the debian profile starts Xen guests (xl create loads this one faster than the bzImage).
   const [modules, guest] = await Promise.all([
-    ctx.config.profile === "minimal" ? path.join(k.dir, "lib", "modules", release) : compressedModules(k.dir, release, os.availableParallelism(), log),
-    ctx.config.profile === "debian" ? guestKernel(vmlinuz, `${k.dir}.guest-vmlinux.gz`, log) : undefined,
+    ctx.config.profile === "minimal" ? path.join(kDir, "lib", "modules", release) : compressedModules(kDir, release, os.availableParallelism(), log),
+    ctx.config.profile === "debian" ? guestKernel(vmlinuz, `${kDir}.guest-vmlinux.gz`, log) : undefined,
   ]);
   const mediumModulesDir = await prunedModules(modules, release, ctx.config.modules.exclude, log);
 
   return {
     efi,
     grow: { packages: grow, programs: growProgramFiles(grow) },
-    kernel: { pkg: kpkg, dir: k.dir, release, vmlinuz, modulesDir: path.join(k.dir, "lib", "modules", release), mediumModulesDir, guestKernel: guest },
-    xen: { pkg: xpkg, dir: x.dir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(x.dir, "boot", xenGz), xenEfi: xenEfi && path.join(x.dir, "boot", xenEfi) },
-    busybox: { pkg: bpkg, dir: b.dir, binary },
+    kernel: { pkg: kpkg, dir: kDir, release, vmlinuz, modulesDir: path.join(kDir, "lib", "modules", release), mediumModulesDir, guestKernel: guest },
+    xen: { pkg: xpkg, dir: xDir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(xDir, "boot", xenGz), xenEfi: xenEfi && path.join(xDir, "boot", xenEfi) },
+    busybox: { pkg: bpkg, dir: bDir, binary },
   };
 }
