@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DemocdError } from "../errors.ts";
+import { makeTree, reusableTree } from "../cache-tree.ts";
 import { fileSha256 } from "../hash.ts";
 import { run } from "../exec.ts";
 import { inParallel } from "../parallel.ts";
@@ -169,10 +170,11 @@ export async function fetchPackages(requests: readonly FetchRequest[], cacheDir:
   const pkgsDir = path.join(cacheDir, "pkgs");
   fs.mkdirSync(debDir, { recursive: true });
   fs.mkdirSync(pkgsDir, { recursive: true });
-  const results = requests.map(({ pkg }) => {
-    const dir = unpackedDir(pkgsDir, pkg);
-    return { dir, deb: path.join(debDir, debFileName(pkg)), cached: fs.existsSync(path.join(dir, ".complete")) };
-  });
+  const dirs = requests.map(({ pkg }) => unpackedDir(pkgsDir, pkg));
+  // Each unpacked tree is used only while it is what was sealed; a damaged one is made again.
+  const reusable = new Map<string, boolean>();
+  for (const dir of new Set(dirs)) reusable.set(dir, await reusableTree(dir, log));
+  const results = requests.map(({ pkg }, i) => ({ dir: dirs[i], deb: path.join(debDir, debFileName(pkg)), cached: reusable.get(dirs[i]) === true }));
   // Each missing package once, however often it was asked for.
   const todo = requests.map((r, i) => ({ ...r, ...results[i] })).filter((r, i, all) => !r.cached && all.findIndex((o) => o.dir === r.dir) === i);
 
@@ -189,7 +191,7 @@ export async function fetchPackages(requests: readonly FetchRequest[], cacheDir:
 
   let done = 0;
   await inParallel(todo, os.availableParallelism(), async (r) => {
-    await unpack(r.pkg, r.deb, r.dir, pkgsDir, r.prepare, log);
+    await unpack(r.deb, r.dir, r.prepare, log);
     log?.progress(`unpacking packages: ${++done}/${todo.length}`);
   });
   return results.map((r) => r.dir);
@@ -221,16 +223,9 @@ async function downloadDebs(pkgs: readonly ResolvedPackage[], debDir: string, lo
   }
 }
 
-async function unpack(pkg: ResolvedPackage, deb: string, dir: string, pkgsDir: string, prepare: FetchRequest["prepare"], log?: Logger): Promise<void> {
-  const tmp = fs.mkdtempSync(path.join(pkgsDir, ".unpack-"));
-  try {
+async function unpack(deb: string, dir: string, prepare: FetchRequest["prepare"], log?: Logger): Promise<void> {
+  await makeTree(dir, async (tmp) => {
     await run("dpkg-deb", ["-x", deb, tmp], { log });
     await prepare?.(tmp);
-    fs.writeFileSync(path.join(tmp, ".complete"), `${pkg.name} ${pkg.version}\n`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(tmp, dir);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }

@@ -6,7 +6,7 @@ import { untarInto } from "../archive/untar.ts";
 import { sha256 } from "../hash.ts";
 import { DemocdError } from "../errors.ts";
 import { lastMeaningfulLine, run } from "../exec.ts";
-import { removeTree } from "../fsutil.ts";
+import { cachedTree } from "../cache-tree.ts";
 import { toolVersion } from "../tool-version.ts";
 import type { Logger } from "../log.ts";
 import { checkMirrors, sourceLines, type Mirrors } from "./mirrors.ts";
@@ -140,13 +140,27 @@ export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: 
   const version = await toolVersion("mmdebstrap", cacheDir, log);
   const key = bootstrapKey(spec, version);
   const entry = path.join(cacheDir, "bootstrap", `${key}.${mode}`);
-  const cached = (reused: boolean): Bootstrap => ({ dir: path.join(entry, "tree"), record: JSON.parse(fs.readFileSync(path.join(entry, "record.json"), "utf8")) as TreeRecord, reused, key });
-  if (fs.existsSync(entry)) return cached(true);
-  if (!spec.aptProxy) await checkMirrors(spec.mirrors, spec.suite);
-  const tmp = `${entry}.tmp-${process.pid}`;
-  removeTree(tmp);
-  fs.mkdirSync(tmp, { recursive: true });
-  const tarball = path.join(tmp, "bootstrap.tar");
+  const { reused } = await cachedTree(
+    entry,
+    async (tmp) => {
+      if (!spec.aptProxy) await checkMirrors(spec.mirrors, spec.suite);
+      fs.mkdirSync(tmp, { recursive: true });
+      const tarball = path.join(tmp, "bootstrap.tar");
+      await runMmdebstrap(spec, mode, tarball, log);
+      log.progress("bootstrap: unpacking");
+      const tree = new SafeTree(path.join(tmp, "tree"), { privileged: isRoot() });
+      await untarInto(tarball, tree);
+      if (tree.refused.length) throw new DemocdError(`mmdebstrap's tarball has members democd cannot unpack: ${tree.refused.slice(0, 3).join("; ")}`, { debug: tree.refused.join("\n") });
+      await createDevices(tree, log);
+      fs.writeFileSync(path.join(tmp, "record.json"), JSON.stringify(tree.record) + "\n");
+      fs.rmSync(tarball);
+    },
+    log,
+  );
+  return { dir: path.join(entry, "tree"), record: JSON.parse(fs.readFileSync(path.join(entry, "record.json"), "utf8")) as TreeRecord, reused, key };
+}
+
+async function runMmdebstrap(spec: BootstrapSpec, mode: BootstrapMode, tarball: string, log: Logger): Promise<void> {
   const args = [...modeArgs(mode), ...bootstrapArgs(spec)];
   if (spec.aptProxy) args.push(`--aptopt=Acquire::http::Proxy "${spec.aptProxy}"`, `--aptopt=Acquire::https::Proxy "${spec.aptProxy}"`);
   args.push(spec.suite, tarball, ...sourceLines(spec.mirrors, spec.suite));
@@ -160,23 +174,8 @@ export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: 
       },
     });
   } catch (e) {
-    removeTree(tmp);
     const output = e instanceof DemocdError ? (e.debug ?? e.message) : String(e);
     const { message, hint } = explainBootstrapFailure(output, spec);
     throw new DemocdError(message, { hint, debug: output });
   }
-  try {
-    log.progress("bootstrap: unpacking");
-    const tree = new SafeTree(path.join(tmp, "tree"), { privileged: isRoot() });
-    await untarInto(tarball, tree);
-    if (tree.refused.length) throw new DemocdError(`mmdebstrap's tarball has members democd cannot unpack: ${tree.refused.slice(0, 3).join("; ")}`, { debug: tree.refused.join("\n") });
-    await createDevices(tree, log);
-    fs.writeFileSync(path.join(tmp, "record.json"), JSON.stringify(tree.record) + "\n");
-    fs.rmSync(tarball);
-  } catch (e) {
-    removeTree(tmp);
-    throw e;
-  }
-  fs.renameSync(tmp, entry);
-  return cached(false);
 }

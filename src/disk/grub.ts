@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { cachedTree } from "../cache-tree.ts";
 import { run } from "../exec.ts";
 import { sha256 } from "../hash.ts";
 import { BIOS_MODULES, BIOS_PLATFORM, EFI_MODULES, EFI_PLATFORM, GRUB_LIB } from "../iso/grub-images.ts";
@@ -58,15 +59,13 @@ export async function installerGrubImages(cacheDir: string, rootPartition: numbe
   const version = await toolVersion("grub-mkimage", cacheDir, log);
   const key = sha256(JSON.stringify({ v: version, bios: installerMkimageArgs("", rootPartition) })).slice(0, 16);
   const dir = path.join(cacheDir, "grub", `installer-${key}`);
-  if (!fs.existsSync(dir)) {
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    const tmp = fs.mkdtempSync(`${dir}.tmp-`);
-    try {
+  await cachedTree(
+    dir,
+    async (tmp) => {
+      fs.mkdirSync(tmp);
       await run("grub-mkimage", installerMkimageArgs(path.join(tmp, "core.img"), rootPartition), { log });
-      fs.renameSync(tmp, dir);
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  }
+    },
+    log,
+  );
   return { core: fs.readFileSync(path.join(dir, "core.img")), boot: fs.readFileSync(path.join(GRUB_LIB, BIOS_PLATFORM, "boot.img")) };
 }

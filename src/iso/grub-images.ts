@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import { cachedFile } from "../cache-file.ts";
+import { cachedTree } from "../cache-tree.ts";
 import { sha256 } from "../hash.ts";
 import { DemocdError } from "../errors.ts";
 import { TOOL_FILES, run } from "../exec.ts";
@@ -68,37 +70,27 @@ export async function makeGrubImages(cacheDir: string, epoch: number, files: Esp
     efiImg: path.join(espDir, `esp-${espKey(files, epoch)}.img`),
     mbr: path.join(GRUB_LIB, BIOS_PLATFORM, "boot_hybrid.img"),
   };
-  if (!fs.existsSync(path.join(dir, ".complete"))) await makeCoreImage(dir, grubVersion, log);
-  if (!fs.existsSync(images.efiImg)) {
-    const tmp = `${images.efiImg}.tmp-${process.pid}`;
-    try {
+  await cachedTree(
+    dir,
+    async (tmp) => {
+      fs.mkdirSync(tmp);
+      const cfg = path.join(tmp, "early.cfg");
+      fs.writeFileSync(cfg, EARLY_CONFIG);
+      await run("grub-mkimage", grubMkimageArgs("i386-pc-eltorito", path.join(tmp, "eltorito.img"), cfg, BIOS_MODULES), { log });
+    },
+    log,
+  );
+  await cachedFile(
+    images.efiImg,
+    async (tmp) => {
       const bytes = files.reduce((n, f) => n + (f.from ? fs.statSync(f.from).size : Buffer.byteLength(f.text ?? "")), 0);
       const kib = efiImageKiB(bytes);
       fs.writeFileSync(tmp, Buffer.alloc(0));
       fs.truncateSync(tmp, kib * 1024);
       await makeFat({ at: tmp, sectors: kib * 2, serial: "DEC0CD00", label: "DEMOCD_EFI", heads: 2 }, files, epoch, log);
-      fs.renameSync(tmp, images.efiImg);
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
-  }
+    },
+    log,
+  );
   return images;
 }
 
-async function makeCoreImage(dir: string, grubVersion: string, log?: Logger): Promise<void> {
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const tmp = fs.mkdtempSync(`${dir}.tmp-`);
-  try {
-    const cfg = path.join(tmp, "early.cfg");
-    fs.writeFileSync(cfg, EARLY_CONFIG);
-    const core = path.join(tmp, "core.img");
-    await run("grub-mkimage", grubMkimageArgs("i386-pc-eltorito", core, cfg, BIOS_MODULES), { log });
-    fs.renameSync(core, path.join(tmp, "eltorito.img"));
-    fs.writeFileSync(path.join(tmp, ".complete"), grubVersion + "\n");
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(tmp, dir);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}

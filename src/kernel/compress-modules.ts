@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { sha256 } from "../hash.ts";
 import { run } from "../exec.ts";
-import { linkTree, removeTree } from "../fsutil.ts";
+import { cachedTree } from "../cache-tree.ts";
+import { linkTree } from "../fsutil.ts";
 import type { Logger } from "../log.ts";
 
 /**
@@ -61,22 +62,18 @@ export async function compressedModules(pkgDir: string, release: string, lanes: 
 
 /**
  * A module tree in the cache at BASE/lib/modules/RELEASE: made by `fill` under a temporary
- * name, given its own modules.dep, and renamed only when complete.
+ * name, given its own modules.dep, sealed and renamed only when complete (cachedTree).
  */
 async function cachedModuleTree(base: string, release: string, log: Logger, fill: (tmpDir: string) => Promise<void>): Promise<string> {
-  const dir = path.join(base, "lib", "modules", release);
-  if (fs.existsSync(base)) return dir;
-  const tmp = `${base}.tmp-${process.pid}`;
-  removeTree(tmp);
-  try {
-    await fill(path.join(tmp, "lib", "modules", release));
-    await run("depmod", ["-b", tmp, release], { log });
-  } catch (e) {
-    removeTree(tmp);
-    throw e;
-  }
-  fs.renameSync(tmp, base);
-  return dir;
+  await cachedTree(
+    base,
+    async (tmp) => {
+      await fill(path.join(tmp, "lib", "modules", release));
+      await run("depmod", ["-b", tmp, release], { log });
+    },
+    log,
+  );
+  return path.join(base, "lib", "modules", release);
 }
 
 /** Is a module path (relative to kernel/) under one of the excluded directories? */

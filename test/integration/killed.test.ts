@@ -93,7 +93,7 @@ describe("a build killed at any moment leaves nothing that poisons the next", ()
     expect(hit).toHaveLength(STAGES.length);
   });
 
-  it("a damaged cache entry is said in one line and made again, never used: a .deb cut short, an initrd changed, a modules tree half-written", async () => {
+  it("a damaged cache entry is said in one line and made again, never used: a .deb cut short, an initrd changed, a package's tree changed, a modules tree half-written", async () => {
     await needTools("xorriso", "apt-get");
     const base = tempDir("damaged");
     const buildDir = path.join(base, "build");
@@ -119,6 +119,13 @@ describe("a build killed at any moment leaves nothing that poisons the next", ()
       fs.writeSync(fd, Buffer.from([0x42]), 0, 1, 1000);
       fs.closeSync(fd);
     }
+    // One byte of the kernel package's unpacked tree (its own copy, with the shared one's bytes).
+    const kernel = path.join(pkgs, fs.readdirSync(pkgs).find((d) => /^linux-image-[^_]+_[^_]+_amd64$/.test(d))!);
+    const config = path.join("boot", fs.readdirSync(path.join(kernel, "boot")).find((f) => f.startsWith("config-"))!);
+    own(path.join(kernel, config));
+    const fd = fs.openSync(path.join(kernel, config), "r+");
+    fs.writeSync(fd, Buffer.from("X"), 0, 1, 0);
+    fs.closeSync(fd);
     const pruned = fs.readdirSync(pkgs).filter((d) => /\.pruned-[0-9a-f]+$/.test(d) && !d.includes("modules-xz"));
     expect(pruned.length).toBeGreaterThan(0);
     for (const d of pruned) {
@@ -131,6 +138,7 @@ describe("a build killed at any moment leaves nothing that poisons the next", ()
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(`warning: cache: ${deb} is damaged (its sha256 is not the archive's): downloading it again`);
     expect(r.stderr).toMatch(/warning: cache: .*\/initrd\/[0-9a-f]+\.gzip is damaged \(its sha256 is not the one recorded when it was made\): making it again/);
+    expect(r.stderr).toContain(`warning: cache: ${kernel} is damaged (${config} changed): making it again`);
     expect(r.stderr).toMatch(/warning: removed .*\.pruned-[0-9a-f]+\.tmp-999999, left by a build that was stopped half-way/);
     expect(await fileSha256(out)).toBe(await fileSha256(`${diskBase}.iso`));
     expect(temporaries(cache, base)).toEqual([]);

@@ -9,7 +9,7 @@ const REPO = path.resolve(import.meta.dirname, "../..");
  * those below. The first pattern a file matches gives its layer.
  */
 const LAYERS: [string, RegExp][] = [
-  ["base", /^src\/(errors|log|exec|fsutil|hash|epoch|diskspace|tool-version|elf|password|overlay|cache-file|lock|sweep|parallel|render\/ejs)\.ts$/],
+  ["base", /^src\/(errors|log|exec|fsutil|hash|epoch|diskspace|tool-version|elf|password|overlay|cache-file|cache-tree|lock|sweep|parallel|render\/ejs)\.ts$/],
   ["libraries", /^src\/(archive|iso|disk|kernel|debian|efi|xenguest|ssh|unpack)\/|^src\/(busybox|grow|boot\/escape|boot\/ssh-forwards|boot\/web-forward)\.ts$/],
   ["config", /^src\/config\//],
   ["context", /^src\/(context|render\/grub|render\/xen-cfg)\.ts$/],
