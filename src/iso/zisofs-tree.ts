@@ -5,7 +5,7 @@ import { freshDir, linkOrCopy } from "../fsutil.ts";
 import { sha256 } from "../hash.ts";
 import type { Logger } from "../log.ts";
 import { inParallel } from "../parallel.ts";
-import { sectors, zisofsEncode, ZISOFS_BLOCK_LOG2, ZISOFS_LEVEL } from "./zisofs.ts";
+import { sectors, zisofsDecode, zisofsEncode, ZISOFS_BLOCK_LOG2, ZISOFS_LEVEL } from "./zisofs.ts";
 
 /** Already compressed: trying them costs time and saves nothing (measured: < 1 % of their size). */
 const COMPRESSED = /\.(xz|gz|tgz|bz2|zst|lz4|lzma|zip|jar|whl|png|jpe?g|gif|webp|woff2?|deb|squashfs)$/i;
@@ -26,9 +26,34 @@ interface Memo {
   params: string;
   /** dev:ino:size:mtime of a source file -> its cache entry's name, or "" for a file kept plain. */
   files: Record<string, string>;
+  /** A cache entry's name -> ino:size:mtime it had when last found sound (it decodes to the content its name hashes). */
+  sound?: Record<string, string>;
 }
 
 const statKey = (st: fs.Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.mode}`;
+const fingerprint = (st: fs.Stats) => `${st.ino}:${st.size}:${st.mtimeMs}`;
+
+/**
+ * Whether a cache entry is sound: it decodes to the content whose sha256 names it, with the
+ * mode its name gives. Checked once per write of the entry (its fingerprint is remembered).
+ */
+function soundEntry(entry: string, name: string, memo: Memo): boolean {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(entry);
+  } catch {
+    return false;
+  }
+  if (memo.sound?.[name] === fingerprint(st)) return true;
+  const [hash, mode] = name.split("-");
+  try {
+    if (!st.isFile() || (st.mode & 0o7777).toString(8) !== mode || sha256(zisofsDecode(fs.readFileSync(entry))) !== hash) return false;
+  } catch {
+    return false;
+  }
+  (memo.sound ??= {})[name] = fingerprint(st);
+  return true;
+}
 
 /**
  * `view`: the tree `src` as the medium holds it, by hard links: each file zisofs-compressed
@@ -65,6 +90,18 @@ export async function zisofsTree(src: string, view: string, cacheDir: string, pl
   const files = entries.filter((e) => e.st.isFile());
 
   const wanted = files.filter((f) => f.st.size > 2048 && !COMPRESSED.test(f.rel) && !plain.has(f.rel));
+  // An entry changed since it was made is said in one line and made again from its file.
+  const entryPath = (name: string) => path.join(dir, name.slice(0, 2), name);
+  const damaged = (name: string) => {
+    log?.warn(`cache: ${entryPath(name)} is damaged (it does not decode to the content its name hashes): making it again`);
+    fs.rmSync(entryPath(name), { force: true });
+    delete memo.sound?.[name];
+  };
+  for (const name of new Set(wanted.map((f) => memo.files[statKey(f.st)]).filter(Boolean))) {
+    if (soundEntry(entryPath(name), name, memo)) continue;
+    damaged(name);
+    for (const f of wanted) if (memo.files[statKey(f.st)] === name) delete memo.files[statKey(f.st)];
+  }
   const todo = wanted.filter((f) => memo.files[statKey(f.st)] === undefined);
   const stats: ZisofsTreeStats = { files: files.length, compressed: 0, plainBytes: 0, zisofsBytes: 0, made: 0, keptPlain: files.filter((f) => plain.has(f.rel)).length };
   const compress = new Set(wanted.map((f) => f.rel));
@@ -72,7 +109,8 @@ export async function zisofsTree(src: string, view: string, cacheDir: string, pl
   await inParallel(todo, os.availableParallelism() * 2, async (f) => {
     const data = fs.readFileSync(path.join(src, f.rel));
     const name = `${sha256(data)}-${(f.st.mode & 0o7777).toString(8)}`;
-    const entry = path.join(dir, name.slice(0, 2), name);
+    const entry = entryPath(name);
+    if (fs.existsSync(entry) && !soundEntry(entry, name, memo)) damaged(name);
     if (!fs.existsSync(entry)) {
       const z = await zisofsEncode(data);
       if (z) {
@@ -81,6 +119,7 @@ export async function zisofsTree(src: string, view: string, cacheDir: string, pl
         fs.writeFileSync(tmp, z, { mode: f.st.mode & 0o7777 });
         fs.chmodSync(tmp, f.st.mode & 0o7777);
         fs.renameSync(tmp, entry);
+        (memo.sound ??= {})[name] = fingerprint(fs.lstatSync(entry));
         stats.made++;
       }
       memo.files[statKey(f.st)] = z ? name : "";
@@ -111,6 +150,8 @@ export async function zisofsTree(src: string, view: string, cacheDir: string, pl
   // Only what this tree holds is remembered: the memo does not grow with every bootstrap ever made.
   const seen = new Set(files.map((f) => statKey(f.st)));
   memo.files = Object.fromEntries(Object.entries(memo.files).filter(([k]) => seen.has(k)));
+  const used = new Set(Object.values(memo.files));
+  memo.sound = Object.fromEntries(Object.entries(memo.sound ?? {}).filter(([name]) => used.has(name)));
   const tmp = `${memoFile}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify(memo));
   fs.renameSync(tmp, memoFile);

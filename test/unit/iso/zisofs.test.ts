@@ -1,7 +1,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readPlainList } from "../../../src/iso/zisofs-tree.ts";
+import path from "node:path";
+import { readPlainList, zisofsTree } from "../../../src/iso/zisofs-tree.ts";
+import { Logger } from "../../../src/log.ts";
 import { ZISOFS_BLOCK_LOG2, ZISOFS_MAGIC, zisofsDecode, zisofsEncode } from "../../../src/iso/zisofs.ts";
 import { tempDir } from "../../helpers/temp.ts";
 
@@ -50,5 +52,40 @@ describe("the list of files the boot reads", () => {
     fs.writeFileSync(file, "# measured\n\nbin/bash\n/lib/x86_64-linux-gnu/libc.so.6  # the C library\n");
     expect(readPlainList(file)).toEqual(["bin/bash", "lib/x86_64-linux-gnu/libc.so.6"]);
     expect(readPlainList(`${file}.missing`)).toEqual([]);
+  });
+});
+
+describe("the medium's compressed view", () => {
+  it("compresses each file once into the cache, reuses it, and makes a damaged entry again (said in one line)", async () => {
+    const dir = tempDir("ztree");
+    const src = path.join(dir, "usr");
+    fs.mkdirSync(path.join(src, "bin"), { recursive: true });
+    const text = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `line ${i}\n`).join(""));
+    fs.writeFileSync(path.join(src, "bin", "a"), text, { mode: 0o755 });
+    fs.writeFileSync(path.join(src, "bin", "plain"), text);
+    fs.writeFileSync(path.join(src, "small"), "tiny");
+    const logFile = path.join(dir, "log");
+    const log = new Logger({ file: logFile, quiet: true });
+    const view = (n: number) => path.join(dir, `view${n}`);
+    const cache = path.join(dir, "cache");
+
+    const first = await zisofsTree(src, view(1), cache, new Set(["bin/plain"]), log);
+    expect(first).toMatchObject({ files: 3, compressed: 1, made: 1, keptPlain: 1 });
+    expect(zisofsDecode(fs.readFileSync(path.join(view(1), "bin", "a")))).toEqual(text);
+    expect(fs.statSync(path.join(view(1), "bin", "a")).mode & 0o7777).toBe(0o755);
+    expect(fs.readFileSync(path.join(view(1), "bin", "plain"))).toEqual(text);
+    expect(fs.readFileSync(path.join(view(1), "small"), "utf8")).toBe("tiny");
+    expect((await zisofsTree(src, view(2), cache, new Set(["bin/plain"]), log)).made).toBe(0);
+
+    // One byte of the cache entry changed: the view's file is a hard link to it.
+    const entry = path.join(view(2), "bin", "a");
+    const bytes = fs.readFileSync(entry);
+    bytes[bytes.length - 5] ^= 0xff;
+    fs.writeFileSync(entry, bytes);
+    const third = await zisofsTree(src, view(3), cache, new Set(["bin/plain"]), log);
+    expect(third.made).toBe(1);
+    expect(fs.readFileSync(logFile, "utf8")).toMatch(/warning: cache: .*\/zisofs\/.* is damaged \(it does not decode to the content its name hashes\): making it again/);
+    expect(zisofsDecode(fs.readFileSync(path.join(view(3), "bin", "a")))).toEqual(text);
+    log.close();
   });
 });
