@@ -38,6 +38,7 @@ export const TOOLS = {
   "qemu-system-x86_64": { pkg: "qemu-system-x86", why: "boot the ISO" },
   mknod: { pkg: "coreutils", why: "restore device nodes when unpacking as root" },
   cp: { pkg: "coreutils", why: "copy an unpacked root with its owners" },
+  flock: { pkg: "util-linux", why: "hold a build directory's lock (the kernel releases it when the build dies)" },
 } as const satisfies Record<string, { pkg: string; why: string }>;
 
 export type ToolName = keyof typeof TOOLS;

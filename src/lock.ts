@@ -1,24 +1,14 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { spawnTool } from "./exec.ts";
 import type { Logger } from "./log.ts";
 
-/** Who holds a lock: enough to tell whether it still runs, and to tell the user which build it is. */
+/** Who holds a lock: to tell the user which build a second one waits for. */
 interface Holder {
   pid: number;
-  /** The process's start time (/proc/PID/stat): a reused pid is another process. */
-  start: string;
   host: string;
   what: string;
-}
-
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
 }
 
 function readHolder(dir: string): Holder | undefined {
@@ -29,56 +19,39 @@ function readHolder(dir: string): Holder | undefined {
   }
 }
 
-/**
- * Whether the lock's holder is gone: it names a process of this host that no longer runs (a
- * build killed half-way), or names none and was made long enough ago that its maker would
- * have written its name.
- */
-function abandoned(dir: string): boolean {
-  const h = readHolder(dir);
-  if (!h) {
-    try {
-      return Date.now() - fs.statSync(dir).mtimeMs > 10_000;
-    } catch {
-      return false; // gone already: try again
-    }
-  }
-  return h.host === os.hostname() && startTime(h.pid) !== h.start;
-}
+const describe = (h: Holder) => `${h.what} (pid ${h.pid}${h.host === os.hostname() ? "" : ` on ${h.host}`})`;
 
 /**
- * Take the lock `dir` (a directory: mkdir is atomic), waiting while another build holds it,
- * with one line saying which. A lock whose holder died is taken over. Returns the release.
+ * Take the lock `dir` (a directory), waiting while another build holds it, with one line saying
+ * which. The lock is flock(2)'s, held by a child `flock DIR cat` for as long as this process
+ * keeps its stdin open: the kernel releases it when the build ends or dies however it dies, so
+ * there is no stale lock to judge and take over, and no race between builds that try to.
+ * `holder.json` inside only names the holder; one left behind names a build that was killed.
  */
-export async function acquireLock(dir: string, what: string, log: Logger, pollMs = 500): Promise<() => void> {
-  const me: Holder = { pid: process.pid, start: startTime(process.pid) ?? "", host: os.hostname(), what };
-  let told = false;
-  for (;;) {
-    try {
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, "holder.json"), JSON.stringify(me) + "\n");
-      return () => fs.rmSync(dir, { recursive: true, force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    if (abandoned(dir)) {
-      // Renamed first: of two builds finding it abandoned, only one removes it.
-      const stale = `${dir}.stale-${process.pid}`;
-      try {
-        fs.renameSync(dir, stale);
-        const h = readHolder(stale);
-        fs.rmSync(stale, { recursive: true, force: true });
-        log.record(`took over the lock ${dir}${h ? ` of ${h.what} (pid ${h.pid}, no longer running)` : ""}`);
-      } catch {
-        // another build took it over first
-      }
-      continue;
-    }
-    if (!told) {
-      const h = readHolder(dir);
-      log.info(`waiting for ${h ? `${h.what} (pid ${h.pid}${h.host === os.hostname() ? "" : ` on ${h.host}`})` : "another build"} to finish: it holds ${dir}`);
-      told = true;
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
+export async function acquireLock(dir: string, what: string, log: Logger, tellAfterMs = 500): Promise<() => void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const { child } = await spawnTool("flock", ["--exclusive", dir, "cat"]);
+  const exited = new Promise<string>((resolve) => void child.then((r) => resolve(String(r.stderr ?? "").trim() || `flock exited ${r.exitCode}`)));
+  // cat echoes the line back once flock holds the lock.
+  const held = new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+  child.stdin.write("held\n");
+  const tell = setTimeout(() => {
+    const h = readHolder(dir);
+    log.info(`waiting for ${h ? describe(h) : "another build"} to finish: it holds ${dir}`);
+  }, tellAfterMs);
+  try {
+    const failed = await Promise.race([held.then(() => undefined), exited]);
+    if (failed !== undefined) throw new Error(`cannot take the lock ${dir}: ${failed}`);
+  } finally {
+    clearTimeout(tell);
   }
+  const before = readHolder(dir);
+  if (before) log.record(`took over the lock ${dir} of ${before.what} (pid ${before.pid}, no longer running)`);
+  const holderFile = path.join(dir, "holder.json");
+  fs.writeFileSync(`${holderFile}.tmp-${process.pid}`, JSON.stringify({ pid: process.pid, host: os.hostname(), what } satisfies Holder) + "\n");
+  fs.renameSync(`${holderFile}.tmp-${process.pid}`, holderFile);
+  return () => {
+    fs.rmSync(holderFile, { force: true });
+    child.stdin.end();
+  };
 }

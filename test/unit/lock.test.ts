@@ -7,6 +7,7 @@ import { cachedFile } from "../../src/cache-file.ts";
 import { acquireLock } from "../../src/lock.ts";
 import { Logger } from "../../src/log.ts";
 import { sweepTemporaries } from "../../src/sweep.ts";
+import { REPO } from "../helpers/paths.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 function logger(dir: string): { log: Logger; text: () => string } {
@@ -29,7 +30,50 @@ describe("one build at a time per cache", () => {
     const releaseB = await b;
     expect(JSON.parse(fs.readFileSync(path.join(lock, "holder.json"), "utf8")).what).toBe("the build of b.iso");
     releaseB();
-    expect(fs.existsSync(lock)).toBe(false);
+    expect(fs.existsSync(path.join(lock, "holder.json"))).toBe(false);
+    log.close();
+  });
+
+  it("held by a build that is then killed with SIGKILL: the next build takes it at once, saying whose it was", async () => {
+    const dir = tempDir("lock");
+    const { log, text } = logger(dir);
+    const lock = path.join(dir, ".lock");
+    const script = `import { acquireLock } from ${JSON.stringify(path.join(REPO, "src/lock.ts"))}; import { Logger } from ${JSON.stringify(path.join(REPO, "src/log.ts"))};
+      await acquireLock(${JSON.stringify(lock)}, "the build of killed.iso", new Logger({ quiet: true }), 20); console.log("holding"); setInterval(() => {}, 1000);`;
+    const holder = execa(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: REPO, reject: false });
+    await new Promise<void>((resolve) => holder.stdout!.on("data", (d: Buffer) => d.toString().includes("holding") && resolve()));
+    let got = false;
+    const waiting = acquireLock(lock, "the build of next.iso", log, 20).then((r) => ((got = true), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toBe(false);
+    expect(text()).toContain(`waiting for the build of killed.iso (pid ${holder.pid}) to finish: it holds ${lock}`);
+    process.kill(holder.pid!, "SIGKILL");
+    const release = await waiting;
+    expect(text()).toContain(`took over the lock ${lock} of the build of killed.iso (pid ${holder.pid}, no longer running)`);
+    release();
+    log.close();
+  });
+
+  it("three builds at once, one of them over a dead build's lock: never two holding it together", async () => {
+    const dir = tempDir("lock");
+    const { log } = logger(dir);
+    const lock = path.join(dir, ".lock");
+    fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, "holder.json"), JSON.stringify({ pid: 999999, host: os.hostname(), what: "a dead build" }));
+    let holding = 0;
+    let most = 0;
+    await Promise.all(
+      ["a", "b", "c"].map(async (n) => {
+        for (let i = 0; i < 3; i++) {
+          const release = await acquireLock(lock, `the build of ${n}.iso`, log, 1000);
+          most = Math.max(most, ++holding);
+          await new Promise((r) => setTimeout(r, 30));
+          holding--;
+          release();
+        }
+      }),
+    );
+    expect(most).toBe(1);
     log.close();
   });
 
@@ -39,7 +83,7 @@ describe("one build at a time per cache", () => {
     const lock = path.join(dir, ".lock");
     const gone = await execa("sh", ["-c", "echo $$"]);
     fs.mkdirSync(lock);
-    fs.writeFileSync(path.join(lock, "holder.json"), JSON.stringify({ pid: Number(gone.stdout), start: "1", host: os.hostname(), what: "the build of x.iso" }));
+    fs.writeFileSync(path.join(lock, "holder.json"), JSON.stringify({ pid: Number(gone.stdout), host: os.hostname(), what: "the build of x.iso" }));
     const started = Date.now();
     const release = await acquireLock(lock, "the build of y.iso", log, 20);
     expect(Date.now() - started).toBeLessThan(1000);
