@@ -19,6 +19,9 @@ const MINIMAL = ["build", "--profile", "minimal", "--version", "9.9-test", "--ro
 const FORMATS = FORMAT_NAMES;
 /** Every stage and writer of that build, in order: a kill lands in each (the installer stage is the debian profile's). */
 const STAGES = ["fetch", "root", "assemble", "render", "pack", "stage-disk", "master", "raw", "qcow2", "vhd", "vhd-fixed", "vmdk", "ova"];
+/** The suite's default debian build (test/setup/build-iso.ts), and its stages. */
+const DEBIAN = (key: string) => ["build", "--version", "9.9-test", "--timeout", "3", "--builder", "democd-tests", "--ssh-key", key];
+const DEBIAN_STAGES = ["fetch", "root", "assemble", "render", "pack", "installer", "master"];
 
 /** The caller's environment without SOURCE_DATE_EPOCH: the reference derived its epoch too. */
 function env(): NodeJS.ProcessEnv {
@@ -34,11 +37,11 @@ function startBuild(args: string[]): { pid: number; done: Promise<number | null>
 }
 
 /** The stage the build's log last began, once it begins `stage`, or after it (a stage too short to catch). */
-async function waitForStage(log: string, stage: string, done: () => boolean): Promise<string | undefined> {
+async function waitForStage(log: string, stage: string, done: () => boolean, order = STAGES): Promise<string | undefined> {
   const begun = () => (fs.existsSync(log) ? [...fs.readFileSync(log, "utf8").matchAll(/^== stage (\S+)$/gm)].map((m) => m[1]) : []);
   for (let i = 0; i < 1200 && !done(); i++) {
     const stages = begun();
-    if (stages.includes(stage) || STAGES.indexOf(stages.at(-1) ?? "") > STAGES.indexOf(stage)) return stages.at(-1);
+    if (stages.includes(stage) || order.indexOf(stages.at(-1) ?? "") > order.indexOf(stage)) return stages.at(-1);
     await new Promise((r) => setTimeout(r, 25));
   }
   return undefined;
@@ -144,6 +147,33 @@ describe("a build killed at any moment leaves nothing that poisons the next", ()
     expect(temporaries(cache, base)).toEqual([]);
   });
 
+  it("a debian build killed inside its installer stage (the debian profile's own): the next gives the reference's bytes", async () => {
+    await needTools("xorriso", "mmdebstrap");
+    const { dir, buildDir } = scratch();
+    const key = path.join(dir, "id_ed25519.pub");
+    fs.copyFileSync(`${TEST_SSH_KEY}.pub`, key);
+    const out = path.join(dir, "demo.iso");
+    const args = [...DEBIAN(key), "--build-dir", buildDir, "--out", out];
+    const b = startBuild(args);
+    let finished = false;
+    b.done.then(() => (finished = true));
+    const at = await waitForStage(path.join(buildDir, "log/build.log"), "installer", () => finished, DEBIAN_STAGES);
+    try {
+      process.kill(-b.pid, "SIGKILL");
+    } catch {
+      // it finished first
+    }
+    await b.done;
+    expect(fs.readFileSync(path.join(buildDir, "log/build.log"), "utf8"), "the build finished before the kill").not.toMatch(/^stage times:/m);
+    expect(at).toBeDefined();
+    process.stderr.write(`  debian kill point (stage asked -> stage the log showed): installer->${at}\n`);
+    expect(fs.existsSync(out)).toBe(false);
+    const r = await democd(args, env());
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await fileSha256(out)).toBe(await fileSha256(debianIso));
+    expect(temporaries(dir, path.join(REPO, "build/cache"))).toEqual([]);
+  });
+
   it("two builds started together in one build directory: one waits, saying for which, and both give their references", async () => {
     await needTools("xorriso", "mmdebstrap");
     const { dir, buildDir } = scratch();
@@ -153,7 +183,7 @@ describe("a build killed at any moment leaves nothing that poisons the next", ()
     const b = path.join(dir, "b.iso");
     const [ra, rb] = await Promise.all([
       democd([...MINIMAL, "--build-dir", buildDir, "--out", a], env()),
-      democd(["build", "--version", "9.9-test", "--timeout", "3", "--builder", "democd-tests", "--ssh-key", key, "--build-dir", buildDir, "--out", b], env()),
+      democd([...DEBIAN(key), "--build-dir", buildDir, "--out", b], env()),
     ]);
     expect(ra.exitCode, ra.stderr).toBe(0);
     expect(rb.exitCode, rb.stderr).toBe(0);
