@@ -91,7 +91,7 @@ export async function requireTools(...names: ToolName[]): Promise<void> {
 /** Every tool runs in UTC and the C locale: FAT and ISO dates, sort orders and messages must not depend on the caller's. */
 export const PINNED_ENV = { TZ: "UTC", LC_ALL: "C" } as const;
 
-export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inputFile"> {
+export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inputFile" | "cancelSignal"> {
   log?: Logger;
   /** Called with each line the tool writes (stderr and stdout), for progress. */
   onLine?: (line: string) => void;

@@ -5,12 +5,17 @@ export function sha256(data: string | Buffer): string {
   return crypto.createHash("sha256").update(data).digest("hex");
 }
 
-/** A file's sha256, read in large blocks (a stream's small chunks cost twice the time on a large image). */
+/**
+ * A file's sha256, read in large blocks (a stream's small chunks cost twice the time on a large
+ * image), but no larger than the file: a 4 MiB buffer for each of a tree's thousands of small
+ * files made hashing a bootstrap 5× slower than sha256sum.
+ */
 export async function fileSha256(file: string): Promise<string> {
   const hash = crypto.createHash("sha256");
   const fh = await fs.promises.open(file, "r");
   try {
-    const buf = Buffer.allocUnsafe(4 << 20);
+    const { size } = await fh.stat();
+    const buf = Buffer.allocUnsafe(Math.min(4 << 20, Math.max(64 << 10, size + 1)));
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
       if (!bytesRead) break;

@@ -154,6 +154,8 @@ export function debFileName(p: Pick<ResolvedPackage, "name" | "version" | "arch"
 export interface FetchRequest {
   pkg: ResolvedPackage;
   prepare?: (dir: string) => Promise<void>;
+  /** Told as soon as this package's tree is in the cache, before the others are: work that needs only it can start. */
+  ready?: (dir: string) => void;
 }
 
 const unpackedDir = (pkgsDir: string, p: ResolvedPackage) => path.join(pkgsDir, `${p.name}_${p.version.replace(/:/g, "%3a")}_${p.arch}`);
@@ -187,11 +189,15 @@ export async function fetchPackages(requests: readonly FetchRequest[], cacheDir:
     }
     if (!fs.existsSync(r.deb)) download.push(r.pkg);
   }
+  const tell = (dir: string) => requests.forEach((r, i) => dirs[i] === dir && r.ready?.(dir));
+  for (const dir of reusable.keys()) if (reusable.get(dir)) tell(dir);
   if (download.length) await downloadDebs(download, debDir, log);
 
   let done = 0;
-  await inParallel(todo, os.availableParallelism(), async (r) => {
+  // The packages others wait for (those with a `ready`) first.
+  await inParallel([...todo].sort((a, b) => Number(!a.ready) - Number(!b.ready)), os.availableParallelism(), async (r) => {
     await unpack(r.deb, r.dir, r.prepare, log);
+    tell(r.dir);
     log?.progress(`unpacking packages: ${++done}/${todo.length}`);
   });
   return results.map((r) => r.dir);

@@ -135,7 +135,7 @@ export interface Bootstrap {
  * own, from the same bytes. It is built under a temporary name and renamed when complete: a
  * failed or interrupted bootstrap never leaves a tree that a later build would take for a finished one.
  */
-export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: Logger): Promise<Bootstrap> {
+export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: Logger, cancel?: AbortSignal): Promise<Bootstrap> {
   const mode = bootstrapMode();
   const version = await toolVersion("mmdebstrap", cacheDir, log);
   const key = bootstrapKey(spec, version);
@@ -146,7 +146,7 @@ export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: 
       if (!spec.aptProxy) await checkMirrors(spec.mirrors, spec.suite);
       fs.mkdirSync(tmp, { recursive: true });
       const tarball = path.join(tmp, "bootstrap.tar");
-      await runMmdebstrap(spec, mode, tarball, log);
+      await runMmdebstrap(spec, mode, tarball, log, cancel);
       log.progress("bootstrap: unpacking");
       const tree = new SafeTree(path.join(tmp, "tree"), { privileged: isRoot() });
       await untarInto(tarball, tree);
@@ -160,7 +160,7 @@ export async function bootstrapRoot(spec: BootstrapSpec, cacheDir: string, log: 
   return { dir: path.join(entry, "tree"), record: JSON.parse(fs.readFileSync(path.join(entry, "record.json"), "utf8")) as TreeRecord, reused, key };
 }
 
-async function runMmdebstrap(spec: BootstrapSpec, mode: BootstrapMode, tarball: string, log: Logger): Promise<void> {
+async function runMmdebstrap(spec: BootstrapSpec, mode: BootstrapMode, tarball: string, log: Logger, cancel?: AbortSignal): Promise<void> {
   const args = [...modeArgs(mode), ...bootstrapArgs(spec)];
   if (spec.aptProxy) args.push(`--aptopt=Acquire::http::Proxy "${spec.aptProxy}"`, `--aptopt=Acquire::https::Proxy "${spec.aptProxy}"`);
   args.push(spec.suite, tarball, ...sourceLines(spec.mirrors, spec.suite));
@@ -169,6 +169,7 @@ async function runMmdebstrap(spec: BootstrapSpec, mode: BootstrapMode, tarball: 
       log,
       env: bootstrapEnv(process.env, spec.sourceDateEpoch),
       cleanEnv: true,
+      cancelSignal: cancel,
       onLine: (line) => {
         if (/^I: /.test(line)) log.progress(`bootstrap: ${line.slice(3)}`);
       },

@@ -12,7 +12,7 @@ import { signXen } from "../efi/user-key.ts";
 import { menuEntries } from "../render/grub.ts";
 import { xenCfg } from "../render/xen-cfg.ts";
 import { assembleIrtree, installBootFiles, installKernelModules } from "../stages/assemble.ts";
-import { fetchComponents } from "../stages/fetch.ts";
+import { fetchComponents, type BootInputs } from "../stages/fetch.ts";
 import { SECURE_BOOT_DER, renderBootFiles, writeManifest } from "../stages/render.ts";
 import { compressorTools } from "../archive/compress.ts";
 
@@ -55,12 +55,17 @@ export abstract class ProfileSource implements Source {
   }
 
   async fetch(ctx: BuildContext): Promise<string> {
-    const c = await fetchComponents(ctx);
+    const c = await fetchComponents(ctx, (inputs) => {
+      if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch(inputs.epochFiles);
+      this.bootInputsReady(ctx, inputs);
+    });
     ctx.components = c;
-    if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch([c.kernel.vmlinuz, c.xen.xenGz, c.busybox.binary]);
     ctx.bootVersions = { kernel: c.kernel.release, xen: c.xen.release };
     return `linux ${c.kernel.pkg.version}, xen ${c.xen.pkg.version}, busybox ${c.busybox.pkg.version}`;
   }
+
+  /** Told during fetch, once the build's date and the hypervisor are known: work that needs only them may start. */
+  protected bootInputsReady(_ctx: BuildContext, _inputs: BootInputs): void {}
 
   abstract root(ctx: BuildContext): Promise<string>;
 

@@ -6,7 +6,7 @@ import { run } from "../exec.ts";
 import { compressedModules, prunedModules } from "../kernel/compress-modules.ts";
 import { aptListsStamp, fetchPackages, kernelImageSpec, resolveAllCached, type PackageSpec } from "../debian/apt.ts";
 import type { BuildContext, Components } from "../context.ts";
-import type { Component } from "../debian/apt.ts";
+import type { Component, ResolvedPackage } from "../debian/apt.ts";
 import { GROW_PACKAGES, growProgramFiles } from "../grow.ts";
 import { EFI_PACKAGES, grubSourceVersion, signedEfiFrom } from "../efi/signed.ts";
 import { guestKernel } from "../kernel/vmlinux.ts";
@@ -29,13 +29,35 @@ async function prepareKernel(dir: string, ctx: BuildContext): Promise<void> {
 
 const keyed = (prefix: string, p: PackageSpec) => ({ ...p, key: `${prefix}${p.name}=${p.version ?? ""}` });
 
+/** The kernel, hypervisor and busybox files a medium boots, found in their unpacked packages. */
+function bootFiles(k: Component, x: Component, b: Component) {
+  const release = kernelRelease(k.dir);
+  const vmlinuz = path.join(k.dir, "boot", `vmlinuz-${release}`);
+  if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${k.pkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
+  const xenGz = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
+  if (!xenGz) throw new DemocdError(`${x.pkg.name} has no /boot/xen-*.gz`, { hint: "choose a xen-hypervisor-* package" });
+  const xenEfi = fs.readdirSync(path.join(x.dir, "boot")).find((f) => /^xen-.*\.efi$/.test(f));
+  const binary = path.join(b.dir, "bin", "busybox");
+  if (!fs.existsSync(binary)) throw new DemocdError(`${b.pkg.name} has no /bin/busybox`, { hint: "use busybox-static" });
+  return { release, vmlinuz, xenGz: path.join(x.dir, "boot", xenGz), xenEfi: xenEfi && path.join(x.dir, "boot", xenEfi), busybox: binary };
+}
+
+/** What is known once the kernel, hypervisor and busybox are unpacked, before the rest of fetch is done. */
+export interface BootInputs {
+  xen: ResolvedPackage;
+  /** The files the build's date is derived from. */
+  epochFiles: string[];
+}
+
 /**
  * Kernel, hypervisor, busybox, the grow tools and the signed boot chain from Debian's archive,
  * by exact name and version, cached by version. apt is asked twice at most (what the names mean;
  * then the kernel image a metapackage names and the GRUB modules the signed GRUB was built with)
  * and downloads once; the kernel's modules are compressed while its guest kernel is made.
+ * `early` is told as soon as the kernel, hypervisor and busybox are unpacked: the debian
+ * profile's bootstrap starts then, beside the rest of fetch.
  */
-export async function fetchComponents(ctx: BuildContext): Promise<Components> {
+export async function fetchComponents(ctx: BuildContext, early?: (inputs: BootInputs) => void): Promise<Components> {
   const { packages } = ctx.config;
   const cache = ctx.paths.cache;
   const log = ctx.log;
@@ -52,21 +74,32 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
   const [modulesPkg, kimage] = await resolveAllCached(cache, [keyed("efi:", { name: EFI_PACKAGES.grubModules, version: grubSourceVersion(grubPkg) }), ...(image ? [keyed("kernel:", image)] : [])], stamp, log);
   const kpkg = kimage ?? named;
 
+  // The kernel, Xen and busybox as each becomes ready; `early` once all three are.
+  const boot: (Component | undefined)[] = [undefined, undefined, undefined];
+  let told = !early;
+  const readyAs = (i: number, pkg: ResolvedPackage) => (dir: string) => {
+    boot[i] = { pkg, dir };
+    const [k, x, b] = boot;
+    if (told || !k || !x || !b) return;
+    told = true;
+    const f = bootFiles(k, x, b);
+    early?.({ xen: xpkg, epochFiles: [f.vmlinuz, f.xenGz, f.busybox] });
+  };
   const efiPkgs = [shimPkg, helpersPkg, grubPkg, modulesPkg];
-  const all = [kpkg, xpkg, bpkg, ...growPkgs, ...efiPkgs];
-  const fetched = await fetchPackages(all.map((pkg) => (pkg === kpkg ? { pkg, prepare: (dir: string) => prepareKernel(dir, ctx) } : { pkg })), cache, log);
+  const fetched = await fetchPackages(
+    [
+      { pkg: kpkg, prepare: (dir: string) => prepareKernel(dir, ctx), ready: readyAs(0, kpkg) },
+      { pkg: xpkg, ready: readyAs(1, xpkg) },
+      { pkg: bpkg, ready: readyAs(2, bpkg) },
+      ...[...growPkgs, ...efiPkgs].map((pkg) => ({ pkg })),
+    ],
+    cache,
+    log,
+  );
   const [kDir, xDir, bDir, ...others] = fetched;
   const grow: Component[] = growPkgs.map((pkg, i) => ({ pkg, dir: others[i] }));
   const efi = signedEfiFrom(efiPkgs.map((pkg, i) => ({ pkg, dir: others[GROW_PACKAGES.length + i] })));
-
-  const release = kernelRelease(kDir);
-  const vmlinuz = path.join(kDir, "boot", `vmlinuz-${release}`);
-  if (!fs.existsSync(vmlinuz)) throw new DemocdError(`${kpkg.name} has no /boot/vmlinuz-${release}`, { hint: "choose a linux-image package" });
-  const xenGz = fs.readdirSync(path.join(xDir, "boot")).find((f) => /^xen-.*\.gz$/.test(f));
-  if (!xenGz) throw new DemocdError(`${xpkg.name} has no /boot/xen-*.gz`, { hint: "choose a xen-hypervisor-* package" });
-  const xenEfi = fs.readdirSync(path.join(xDir, "boot")).find((f) => /^xen-.*\.efi$/.test(f));
-  const binary = path.join(bDir, "bin", "busybox");
-  if (!fs.existsSync(binary)) throw new DemocdError(`${bpkg.name} has no /bin/busybox`, { hint: "use busybox-static" });
+  const { release, vmlinuz, xenGz, xenEfi, busybox: binary } = bootFiles({ pkg: kpkg, dir: kDir }, { pkg: xpkg, dir: xDir }, { pkg: bpkg, dir: bDir });
 
   // busybox modprobe (the minimal profile's) cannot read .ko.xz: that profile keeps plain modules.
   // Only the debian profile starts Xen guests (xl create loads this one faster than the bzImage).
@@ -80,7 +113,7 @@ export async function fetchComponents(ctx: BuildContext): Promise<Components> {
     efi,
     grow: { packages: grow, programs: growProgramFiles(grow) },
     kernel: { pkg: kpkg, dir: kDir, release, vmlinuz, modulesDir: path.join(kDir, "lib", "modules", release), mediumModulesDir, guestKernel: guest },
-    xen: { pkg: xpkg, dir: xDir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz: path.join(xDir, "boot", xenGz), xenEfi: xenEfi && path.join(xDir, "boot", xenEfi) },
+    xen: { pkg: xpkg, dir: xDir, release: xpkg.version.replace(/[+-].*$/, ""), xenGz, xenEfi },
     busybox: { pkg: bpkg, dir: bDir, binary },
   };
 }

@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { TreeRecord } from "../archive/safe-tree.ts";
-import { DEBIAN_BASE_PACKAGES, HVM_DEVICE_MODEL, bootstrapRoot, toolstackPackage, type BootstrapSpec } from "../debian/bootstrap.ts";
+import { DEBIAN_BASE_PACKAGES, HVM_DEVICE_MODEL, bootstrapRoot, toolstackPackage, type Bootstrap, type BootstrapSpec } from "../debian/bootstrap.ts";
+import type { ResolvedPackage } from "../debian/apt.ts";
 import { resolveMirrors } from "../debian/mirrors.ts";
-import { need, type BuildContext } from "../context.ts";
+import type { BuildContext } from "../context.ts";
 import { DemocdError } from "../errors.ts";
 import { mirrorTree, removeTree, symlink, writeFile } from "../fsutil.ts";
 import { mediumModulesPath } from "./assemble.ts";
@@ -86,13 +87,12 @@ export function withoutBoot(record: TreeRecord): TreeRecord {
   return { owners: Object.fromEntries(Object.entries(record.owners).filter(([n]) => keep(n))), devices: record.devices.filter((d) => keep(d.name)) };
 }
 
-export async function bootstrapSpec(ctx: BuildContext): Promise<BootstrapSpec> {
-  const c = need(ctx.components, "components");
+export async function bootstrapSpec(ctx: BuildContext, xen: ResolvedPackage): Promise<BootstrapSpec> {
   const d = ctx.config.debian;
   return {
     suite: d.suite,
     mirrors: await resolveMirrors(d, ctx.paths.cache),
-    packages: [...new Set([...DEBIAN_BASE_PACKAGES, toolstackPackage(c.xen.pkg.name, c.xen.pkg.version), ...(d.hvm ? [HVM_DEVICE_MODEL] : []), ...d.packages])],
+    packages: [...new Set([...DEBIAN_BASE_PACKAGES, toolstackPackage(xen.name, xen.version), ...(d.hvm ? [HVM_DEVICE_MODEL] : []), ...d.packages])],
     minimize: d.minimize,
     aptProxy: d.aptProxy,
     sourceDateEpoch: ctx.sourceDateEpoch,
@@ -104,10 +104,23 @@ export async function bootstrapSpec(ctx: BuildContext): Promise<BootstrapSpec> {
  * medium wants it: /usr onto the medium (hard links into the cache), everything else
  * into the root that /linuxrc unpacks into RAM. /boot points at the medium's /boot.
  */
-export async function makeDebianRoot(ctx: BuildContext): Promise<{ reused: boolean }> {
+export interface StartedBootstrap {
+  spec: BootstrapSpec;
+  root: Bootstrap;
+}
+
+/**
+ * The bootstrap, from the build's date and the hypervisor (its toolstack must match): it needs
+ * nothing else fetch makes, so it can run beside the rest of fetch. `cancel` stops mmdebstrap.
+ */
+export async function startBootstrap(ctx: BuildContext, xen: ResolvedPackage, cancel?: AbortSignal): Promise<StartedBootstrap> {
+  const spec = await bootstrapSpec(ctx, xen);
+  return { spec, root: await bootstrapRoot(spec, ctx.paths.cache, ctx.log, cancel) };
+}
+
+export async function makeDebianRoot(ctx: BuildContext, started: Promise<StartedBootstrap>): Promise<{ reused: boolean }> {
   const { root, usr } = ctx.paths;
-  const spec = await bootstrapSpec(ctx);
-  const { dir, record, reused, key } = await bootstrapRoot(spec, ctx.paths.cache, ctx.log);
+  const { spec, root: { dir, record, reused, key } } = await started;
   ctx.rootSource = { bootstrap: key, suite: spec.suite, mirrors: spec.mirrors };
   // A rootless bootstrap's owners and devices, for root.tar.gz and the disk images (/usr's
   // too: a disk holds it as it is; on the ISO Rock Ridge makes every owner 0).
