@@ -55,6 +55,7 @@ export interface BuildOutput {
 export async function build(ctx: BuildContext): Promise<BuildResult> {
   const { log } = ctx;
   preflight(ctx.config, ctx.source);
+  await checkWriters(ctx);
   const outputs = ctx.config.formats.map((f) => outputPath(path.resolve(ctx.config.out), f));
   // One build at a time per cache (and so per build directory): the second waits, saying for which.
   fs.mkdirSync(ctx.paths.cache, { recursive: true });
@@ -72,7 +73,6 @@ export async function build(ctx: BuildContext): Promise<BuildResult> {
 async function stages(ctx: BuildContext): Promise<BuildResult> {
   const { log, source } = ctx;
   const same = (s: string) => s;
-  await checkWriters(ctx);
   await source.check(ctx);
   await log.stage("fetch", () => source.fetch(ctx), same);
   if (source.system) {

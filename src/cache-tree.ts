@@ -97,21 +97,27 @@ async function checkSeal(dir: string, sealFile: string): Promise<string | undefi
  * tree changed since, or one with no seal, is said in one line and removed.
  */
 export async function reusableTree(entry: string, log?: Logger): Promise<boolean> {
-  const sealFile = `${entry}.seal.json`;
   if (!fs.existsSync(entry)) return false;
-  if (!fs.existsSync(sealFile)) log?.record(`cache: ${entry} has no seal (made by an older democd): making it again`);
-  else {
-    let problem: string | undefined;
-    try {
-      problem = await checkSeal(entry, sealFile);
-    } catch (e) {
-      problem = `its seal cannot be read: ${(e as Error).message}`;
-    }
-    if (problem === undefined) return true;
-    log?.warn(`cache: ${entry} is damaged (${problem}): making it again`);
-  }
+  const problem = await treeProblem(entry);
+  if (problem === undefined) return true;
+  if (problem === NO_SEAL) log?.record(`cache: ${entry} has no seal (made by an older democd): making it again`);
+  else log?.warn(`cache: ${entry} is damaged (${problem}): making it again`);
   removeTree(entry);
   return false;
+}
+
+const NO_SEAL = "it has no seal";
+
+/** What differs between the tree `entry` and its seal; undefined when it is as sealed. Changes nothing. */
+export async function treeProblem(entry: string): Promise<string | undefined> {
+  const sealFile = `${entry}.seal.json`;
+  if (!fs.existsSync(entry)) return "it is missing";
+  if (!fs.existsSync(sealFile)) return NO_SEAL;
+  try {
+    return await checkSeal(entry, sealFile);
+  } catch (e) {
+    return `its seal cannot be read: ${(e as Error).message}`;
+  }
 }
 
 /** `make` fills a temporary name; the tree is sealed, then renamed to `entry`: never half-made under its name. */

@@ -99,6 +99,8 @@ export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inp
   okCodes?: number[];
   /** The tool sees only `env` (and the pinned TZ and locale), none of the caller's environment. */
   cleanEnv?: boolean;
+  /** An open file descriptor of ours the tool gets as its fd 3 (and no stdin). */
+  fd3?: number;
 }
 
 export interface RunResult {
@@ -113,10 +115,12 @@ export interface RunResult {
  */
 export async function run(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   await requireTool(tool);
-  const { log, onLine, okCodes = [0], cleanEnv = false, ...execaOptions } = options;
+  const { log, onLine, okCodes = [0], cleanEnv = false, fd3, ...execaOptions } = options;
   log?.command([tool, ...args]);
   const started = process.hrtime.bigint();
-  const child = execa(tool, args, { ...execaOptions, env: { ...PINNED_ENV, ...execaOptions.env }, extendEnv: !cleanEnv, reject: false, all: true, stripFinalNewline: false });
+  // execa hands any descriptor number to node as it is; its types name only 3 to 9.
+  const stdio = fd3 === undefined ? {} : { stdio: ["ignore", "pipe", "pipe", fd3] as unknown as Options["stdio"] };
+  const child = execa(tool, args, { ...execaOptions, ...stdio, env: { ...PINNED_ENV, ...execaOptions.env }, extendEnv: !cleanEnv, reject: false, all: true, stripFinalNewline: false });
   if (onLine) forEachLine(child, onLine);
   const r = await child;
   const all = typeof r.all === "string" ? r.all : "";

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { spawnTool } from "./exec.ts";
+import { DemocdError } from "./errors.ts";
+import { run } from "./exec.ts";
 import type { Logger } from "./log.ts";
 
 /** Who holds a lock: to tell the user which build a second one waits for. */
@@ -23,25 +24,25 @@ const describe = (h: Holder) => `${h.what} (pid ${h.pid}${h.host === os.hostname
 
 /**
  * Take the lock `dir` (a directory), waiting while another build holds it, with one line saying
- * which. The lock is flock(2)'s, held by a child `flock DIR cat` for as long as this process
- * keeps its stdin open: the kernel releases it when the build ends or dies however it dies, so
- * there is no stale lock to judge and take over, and no race between builds that try to.
- * `holder.json` inside only names the holder; one left behind names a build that was killed.
+ * which. The lock is flock(2)'s on an open descriptor of the directory that this process keeps
+ * (`flock 3` takes it for us, as a shell's `exec 9<dir; flock 9` does): the kernel releases it
+ * when the build ends or dies however it dies, so there is no stale lock to judge and take over,
+ * and no race between builds that try to. `holder.json` inside only names the holder; one left
+ * behind names a build that was killed.
  */
 export async function acquireLock(dir: string, what: string, log: Logger, tellAfterMs = 500): Promise<() => void> {
   fs.mkdirSync(dir, { recursive: true });
-  const { child } = await spawnTool("flock", ["--exclusive", dir, "cat"]);
-  const exited = new Promise<string>((resolve) => void child.then((r) => resolve(String(r.stderr ?? "").trim() || `flock exited ${r.exitCode}`)));
-  // cat echoes the line back once flock holds the lock.
-  const held = new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
-  child.stdin.write("held\n");
+  // Opened close-on-exec (as node opens every file): no other tool of the build inherits the lock.
+  const fd = fs.openSync(dir, "r");
   const tell = setTimeout(() => {
     const h = readHolder(dir);
     log.info(`waiting for ${h ? describe(h) : "another build"} to finish: it holds ${dir}`);
   }, tellAfterMs);
   try {
-    const failed = await Promise.race([held.then(() => undefined), exited]);
-    if (failed !== undefined) throw new Error(`cannot take the lock ${dir}: ${failed}`);
+    await run("flock", ["--exclusive", "3"], { fd3: fd, log });
+  } catch (e) {
+    fs.closeSync(fd);
+    throw new DemocdError(`cannot take the lock ${dir}: ${(e as Error).message}`);
   } finally {
     clearTimeout(tell);
   }
@@ -52,6 +53,6 @@ export async function acquireLock(dir: string, what: string, log: Logger, tellAf
   fs.renameSync(`${holderFile}.tmp-${process.pid}`, holderFile);
   return () => {
     fs.rmSync(holderFile, { force: true });
-    child.stdin.end();
+    fs.closeSync(fd);
   };
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { treeProblem } from "../../src/cache-tree.ts";
 import { libraryClosure, readElfDynamicFile } from "../../src/elf.ts";
 import { GROW_PACKAGES, LIB_SUBDIRS } from "../../src/grow.ts";
 import { TEST_BUILD_DIR } from "../helpers/paths.ts";
@@ -9,14 +10,21 @@ type Pkg = { package: string; version: string; arch: string };
 /** The suite's minimal build (test/setup/build-iso.ts): which packages it took, by its manifest. */
 const manifest = JSON.parse(fs.readFileSync(path.join(TEST_BUILD_DIR, "work", "democd", "build.json"), "utf8")) as { initrdTools: Pkg[]; components: Record<string, Pkg> };
 
-/** Where that build's package sits unpacked in the cache: `<cache>/pkgs/<name>_<version>_<arch>`, complete. */
+/** Where that build's package sits unpacked in the cache: `<cache>/pkgs/<name>_<version>_<arch>`. */
 function cachedPackage(name: string): string {
   const p = [...manifest.initrdTools, ...Object.values(manifest.components)].find((x) => x.package === name);
   if (!p) throw new Error(`the test build's manifest names no package ${name}`);
-  const dir = path.join(TEST_BUILD_DIR, "cache", "pkgs", `${p.package}_${p.version.replace(/:/g, "%3a")}_${p.arch}`);
-  if (!fs.existsSync(path.join(dir, ".complete"))) throw new Error(`${dir} is not a complete unpacked package`);
-  return dir;
+  return path.join(TEST_BUILD_DIR, "cache", "pkgs", `${p.package}_${p.version.replace(/:/g, "%3a")}_${p.arch}`);
 }
+
+// Read only what the cache would use: each tree as it was sealed.
+beforeAll(async () => {
+  for (const name of [...GROW_PACKAGES, "busybox-static"]) {
+    const dir = cachedPackage(name);
+    const problem = await treeProblem(dir);
+    if (problem) throw new Error(`${dir} is not a complete unpacked package: ${problem}`);
+  }
+});
 
 describe("the packages the initrd's grow tools come from (as the suite's builds fetched them)", () => {
   it("hold exactly what sfdisk and resize2fs need", () => {

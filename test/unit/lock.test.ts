@@ -85,7 +85,7 @@ describe("one build at a time per cache", () => {
     fs.mkdirSync(lock);
     fs.writeFileSync(path.join(lock, "holder.json"), JSON.stringify({ pid: Number(gone.stdout), host: os.hostname(), what: "the build of x.iso" }));
     const started = Date.now();
-    const release = await acquireLock(lock, "the build of y.iso", log, 20);
+    const release = await acquireLock(lock, "the build of y.iso", log, 300);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(text()).toContain(`took over the lock ${lock} of the build of x.iso (pid ${gone.stdout}, no longer running)`);
     expect(text()).not.toContain("waiting for");
