@@ -10,6 +10,7 @@ import { cachedTree } from "../cache-tree.ts";
 import { toolVersion } from "../tool-version.ts";
 import type { Logger } from "../log.ts";
 import { checkMirrors, sourceLines, type Mirrors } from "./mirrors.ts";
+import { minimizeArgs } from "./minimize.ts";
 
 export interface BootstrapSpec {
   suite: string;
@@ -43,23 +44,13 @@ export function toolstackPackage(hypervisorName: string, hypervisorVersion: stri
   return `xen-utils-${m[1]}=${hypervisorVersion}`;
 }
 
-/** What --minimize leaves out of the root (the copyright files stay). */
-const MINIMIZE_DPKG_OPTS = [
-  "path-exclude=/usr/share/man/*",
-  "path-exclude=/usr/share/info/*",
-  "path-exclude=/usr/share/locale/*",
-  "path-exclude=/usr/share/doc/*",
-  "path-include=/usr/share/doc/*/copyright",
-  "path-exclude=/usr/share/lintian/*",
-];
-
 /**
  * mmdebstrap's arguments that decide the root: not the mode, the target or the proxy
  * (which do not change the result), so root and rootless builds share one key.
  */
 export function bootstrapArgs(spec: BootstrapSpec): string[] {
   const args = ["--variant=apt", `--include=${[...spec.packages].sort().join(",")}`];
-  if (spec.minimize) args.push(...MINIMIZE_DPKG_OPTS.map((o) => `--dpkgopt=${o}`));
+  if (spec.minimize) args.push(...minimizeArgs());
   // Without the lists a minimized root cannot `apt-get install` until `apt-get update`: as on any minimized image.
   if (!spec.minimize) args.push("--skip=cleanup/apt/lists");
   return args;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootstrapArgs, bootstrapEnv, bootstrapKey, explainBootstrapFailure, modeArgs, toolstackPackage, type BootstrapSpec } from "../../../src/debian/bootstrap.ts";
+import { minimizeArgs } from "../../../src/debian/minimize.ts";
 import { mirrorsFromIndexTargets, sourceLines } from "../../../src/debian/mirrors.ts";
 
 const spec: BootstrapSpec = {
@@ -15,15 +16,10 @@ describe("the bootstrap's arguments", () => {
     expect(bootstrapArgs(spec)).toEqual([
       "--variant=apt",
       "--include=busybox,kmod,xen-utils-4.17=4.17.7-1",
-      "--dpkgopt=path-exclude=/usr/share/man/*",
-      "--dpkgopt=path-exclude=/usr/share/info/*",
-      "--dpkgopt=path-exclude=/usr/share/locale/*",
-      "--dpkgopt=path-exclude=/usr/share/doc/*",
-      "--dpkgopt=path-include=/usr/share/doc/*/copyright",
-      "--dpkgopt=path-exclude=/usr/share/lintian/*",
+      ...minimizeArgs(),
     ]);
     const full = bootstrapArgs({ ...spec, minimize: false });
-    expect(full.some((a) => a.startsWith("--dpkgopt"))).toBe(false);
+    expect(full.some((a) => a.includes("hook"))).toBe(false);
     expect(full).toContain("--skip=cleanup/apt/lists");
   });
 
