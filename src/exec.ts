@@ -39,6 +39,7 @@ export const TOOLS = {
   mknod: { pkg: "coreutils", why: "restore device nodes when unpacking as root" },
   cp: { pkg: "coreutils", why: "copy an unpacked root with its owners" },
   flock: { pkg: "util-linux", why: "hold a build directory's lock (the kernel releases it when the build dies)" },
+  nice: { pkg: "coreutils", why: "run fetch's work at a lower priority than the bootstrap beside it" },
 } as const satisfies Record<string, { pkg: string; why: string }>;
 
 export type ToolName = keyof typeof TOOLS;
@@ -101,7 +102,11 @@ export interface RunOptions extends Pick<Options, "cwd" | "env" | "input" | "inp
   cleanEnv?: boolean;
   /** An open file descriptor of ours the tool gets as its fd 3 (and no stdin). */
   fd3?: number;
+  /** Work that yields the CPU to the rest (nice 10): fetch's, while the bootstrap, the longer path, runs beside it. */
+  background?: boolean;
 }
+
+export const BACKGROUND_NICE = 10;
 
 export interface RunResult {
   stdout: string;
@@ -114,19 +119,22 @@ export interface RunResult {
  * failure into one readable line (the last thing the tool said).
  */
 export async function run(tool: ToolName, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const { log, onLine, okCodes = [0], cleanEnv = false, fd3, background = false, ...execaOptions } = options;
   await requireTool(tool);
-  const { log, onLine, okCodes = [0], cleanEnv = false, fd3, ...execaOptions } = options;
+  if (background) await requireTool("nice");
   log?.command([tool, ...args]);
   const started = process.hrtime.bigint();
   // execa hands any descriptor number to node as it is; its types name only 3 to 9.
   const stdio = fd3 === undefined ? {} : { stdio: ["ignore", "pipe", "pipe", fd3] as unknown as Options["stdio"] };
-  const child = execa(tool, args, { ...execaOptions, ...stdio, env: { ...PINNED_ENV, ...execaOptions.env }, extendEnv: !cleanEnv, reject: false, all: true, stripFinalNewline: false });
+  // nice(1) sets the priority before the tool runs, so whatever it starts inherits it.
+  const [file, argv] = background ? ["nice", ["-n", String(BACKGROUND_NICE), tool, ...args]] : [tool, args];
+  const child = execa(file, argv, { ...execaOptions, ...stdio, env: { ...PINNED_ENV, ...execaOptions.env }, extendEnv: !cleanEnv, reject: false, all: true, stripFinalNewline: false });
   if (onLine) forEachLine(child, onLine);
   const r = await child;
   const all = typeof r.all === "string" ? r.all : "";
   const exitCode = r.exitCode ?? -1;
-  // Each command's time in the log: where a slow build's seconds went, without a profiler.
-  log?.record(`${all && !all.endsWith("\n") ? `${all}\n` : all}(${tool}: ${r.signal ?? `exit ${exitCode}`}, ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s)`);
+  // Each command's time in the log, and when it ended: where a slow build's seconds went, and what ran beside what, without a profiler.
+  log?.record(`${all && !all.endsWith("\n") ? `${all}\n` : all}(${tool}: ${r.signal ?? `exit ${exitCode}`}, ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s, done at +${log.elapsed().toFixed(1)} s)`);
   if (!okCodes.includes(exitCode)) {
     const why = r.signal ? `killed by ${r.signal}` : `exit ${exitCode}`;
     const debug = `$ ${tool} ${args.join(" ")}\n${all}`;

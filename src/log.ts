@@ -27,6 +27,7 @@ export class Logger {
   private fd?: number;
   private progressShown = false;
   readonly timings: { stage: string; seconds: number }[] = [];
+  private readonly born = process.hrtime.bigint();
 
   constructor(options: LoggerOptions = {}) {
     this.verbose = options.verbose ?? false;
@@ -67,6 +68,11 @@ export class Logger {
 
   error(message: string): void {
     this.say(`error: ${message}`, this.color(31, `error: ${message}`));
+  }
+
+  /** Seconds since this log was opened (a build's start): when each command ended, in the log. */
+  elapsed(): number {
+    return Number(process.hrtime.bigint() - this.born) / 1e9;
   }
 
   /** A command about to run: shown with --verbose, always logged. */

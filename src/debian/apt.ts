@@ -154,8 +154,12 @@ export function debFileName(p: Pick<ResolvedPackage, "name" | "version" | "arch"
 export interface FetchRequest {
   pkg: ResolvedPackage;
   prepare?: (dir: string) => Promise<void>;
-  /** Told as soon as this package's tree is in the cache, before the others are: work that needs only it can start. */
-  ready?: (dir: string) => void;
+  /**
+   * Told as soon as this package's .deb is in the cache and matches the index, before anything
+   * is unpacked: work that needs only the package file can start. Its .deb is fetched even when
+   * its unpacked tree is cached.
+   */
+  debReady?: (deb: string) => void;
 }
 
 const unpackedDir = (pkgsDir: string, p: ResolvedPackage) => path.join(pkgsDir, `${p.name}_${p.version.replace(/:/g, "%3a")}_${p.arch}`);
@@ -180,24 +184,27 @@ export async function fetchPackages(requests: readonly FetchRequest[], cacheDir:
   // Each missing package once, however often it was asked for.
   const todo = requests.map((r, i) => ({ ...r, ...results[i] })).filter((r, i, all) => !r.cached && all.findIndex((o) => o.dir === r.dir) === i);
 
-  // A .deb cut short (a download killed half-way) or changed is never unpacked: fetched again.
+  // A .deb cut short (a download killed half-way) or changed is never unpacked or read: fetched again.
+  const wanted = [...todo, ...requests.map((r, i) => ({ ...r, ...results[i] })).filter((r) => r.debReady)].filter((r, i, all) => all.findIndex((o) => o.deb === r.deb) === i);
   const download: ResolvedPackage[] = [];
-  for (const r of todo) {
+  for (const r of wanted) {
     if (fs.existsSync(r.deb) && r.pkg.sha256 && (await fileSha256(r.deb)) !== r.pkg.sha256) {
       log?.warn(`cache: ${r.deb} is damaged (its sha256 is not the archive's): downloading it again`);
       fs.rmSync(r.deb);
     }
     if (!fs.existsSync(r.deb)) download.push(r.pkg);
   }
-  const tell = (dir: string) => requests.forEach((r, i) => dirs[i] === dir && r.ready?.(dir));
-  for (const dir of reusable.keys()) if (reusable.get(dir)) tell(dir);
+  // Those already here at once; the others once downloaded.
+  const here = results.map((r) => fs.existsSync(r.deb));
+  const tell = (downloaded: boolean) => requests.forEach((r, i) => here[i] !== downloaded && r.debReady?.(results[i].deb));
+  tell(false);
   if (download.length) await downloadDebs(download, debDir, log);
+  tell(true);
 
   let done = 0;
-  // The packages others wait for (those with a `ready`) first.
-  await inParallel([...todo].sort((a, b) => Number(!a.ready) - Number(!b.ready)), os.availableParallelism(), async (r) => {
+  // In the order asked: the caller lists first what the rest of its work waits for.
+  await inParallel(todo, os.availableParallelism(), async (r) => {
     await unpack(r.deb, r.dir, r.prepare, log);
-    tell(r.dir);
     log?.progress(`unpacking packages: ${++done}/${todo.length}`);
   });
   return results.map((r) => r.dir);
@@ -231,7 +238,7 @@ async function downloadDebs(pkgs: readonly ResolvedPackage[], debDir: string, lo
 
 async function unpack(deb: string, dir: string, prepare: FetchRequest["prepare"], log?: Logger): Promise<void> {
   await makeTree(dir, async (tmp) => {
-    await run("dpkg-deb", ["-x", deb, tmp], { log });
+    await run("dpkg-deb", ["-x", deb, tmp], { log, background: true });
     await prepare?.(tmp);
   });
 }

@@ -9,9 +9,10 @@ import type { Logger } from "../log.ts";
 /**
  * xz -2 with CRC32 (the kernel's own choice for .ko.xz): measured on this kernel's modules,
  * 4.5x smaller at ~7 MB/s per core; -6 gains 7 % more at a quarter of the speed. kmod and
- * busybox modprobe both load .ko.xz.
+ * busybox modprobe both load .ko.xz. --force: the files to compress are hard links (see
+ * compressedModules), which xz skips otherwise.
  */
-export const XZ_MODULE_ARGS = ["-2", "--check=crc32", "-T1", "--"];
+export const XZ_MODULE_ARGS = ["-2", "--check=crc32", "-T1", "--force", "--"];
 
 /** Files per xz call: short command lines, and work to spread over the cores. */
 const BATCH = 400;
@@ -37,21 +38,22 @@ export function lanesOf<T>(items: readonly T[], batch: number, lanes: number): T
 }
 
 /**
- * The kernel's module tree with every module xz-compressed and modules.dep remade for the
- * new names, kept in the cache beside the package (made once per kernel package version,
- * under a temporary name until complete). The medium carries this tree; the initrd keeps
- * plain modules for busybox insmod.
+ * The kernel's modules as the medium carries them: those not excluded, each xz-compressed, and
+ * modules.dep made for the new names, kept in the cache beside the package (made once per kernel
+ * package version and exclusion list, under a temporary name until complete). Only what the
+ * medium keeps is compressed, and depmod reads the compressed tree once. The initrd keeps plain
+ * modules for busybox insmod.
  */
-export async function compressedModules(pkgDir: string, release: string, lanes: number, log: Logger): Promise<string> {
-  return cachedModuleTree(`${pkgDir}.modules-xz`, release, log, async (tmpDir) => {
-    fs.mkdirSync(path.dirname(tmpDir), { recursive: true });
-    await run("cp", ["-a", path.join(pkgDir, "lib", "modules", release), tmpDir], { log });
+export async function compressedModules(pkgDir: string, release: string, exclude: readonly string[], lanes: number, log: Logger): Promise<string> {
+  return cachedModuleTree(prunedBase(`${pkgDir}.modules-xz`, exclude), release, log, async (tmpDir) => {
+    // Hard links, not copies: xz writes each .ko.xz as a new file and removes the link, so the package's files never change.
+    linkTree(path.join(pkgDir, "lib", "modules", release), tmpDir, keptModule(exclude));
     const files = moduleFiles(tmpDir);
     let done = 0;
     await Promise.all(
       lanesOf(files, BATCH, Math.max(1, lanes)).map(async (batches) => {
         for (const b of batches) {
-          await run("xz", [...XZ_MODULE_ARGS, ...b]);
+          await run("xz", [...XZ_MODULE_ARGS, ...b], { background: true });
           done += b.length;
           log.progress(`compressing kernel modules: ${done}/${files.length}`);
         }
@@ -69,7 +71,7 @@ async function cachedModuleTree(base: string, release: string, log: Logger, fill
     base,
     async (tmp) => {
       await fill(path.join(tmp, "lib", "modules", release));
-      await run("depmod", ["-b", tmp, release], { log });
+      await run("depmod", ["-b", tmp, release], { log, background: true });
     },
     log,
   );
@@ -81,6 +83,16 @@ export function excludedModule(rel: string, exclude: readonly string[]): boolean
   return exclude.some((d) => rel === d || rel.startsWith(`${d.replace(/\/+$/, "")}/`));
 }
 
+/** Keeps a module tree's path (relative to lib/modules/RELEASE) unless it is under an excluded kernel/ subdirectory. */
+function keptModule(exclude: readonly string[]): (rel: string) => boolean {
+  return (rel) => !(rel.startsWith("kernel/") && excludedModule(rel.slice("kernel/".length), exclude));
+}
+
+/** A module tree's cache entry for an exclusion list: BASE itself when nothing is excluded. */
+function prunedBase(base: string, exclude: readonly string[]): string {
+  return exclude.length === 0 ? base : `${base}.pruned-${sha256(JSON.stringify([...exclude].sort())).slice(0, 12)}`;
+}
+
 /**
  * A module tree without the excluded kernel/ subdirectories, modules.dep remade so
  * modprobe never looks for what was left out. Cached per exclusion list (hard links into
@@ -88,8 +100,8 @@ export function excludedModule(rel: string, exclude: readonly string[]): boolean
  */
 export async function prunedModules(modulesDir: string, release: string, exclude: readonly string[], log: Logger): Promise<string> {
   if (exclude.length === 0) return modulesDir;
-  const base = `${modulesDir.slice(0, -path.join("lib", "modules", release).length - 1)}.pruned-${sha256(JSON.stringify([...exclude].sort())).slice(0, 12)}`;
+  const base = prunedBase(modulesDir.slice(0, -path.join("lib", "modules", release).length - 1), exclude);
   return cachedModuleTree(base, release, log, async (tmpDir) => {
-    linkTree(modulesDir, tmpDir, (rel) => !(rel.startsWith("kernel/") && excludedModule(rel.slice("kernel/".length), exclude)));
+    linkTree(modulesDir, tmpDir, keptModule(exclude));
   });
 }

@@ -11,7 +11,7 @@ export class DebianSource extends ProfileSource {
   readonly installer = true;
 
   protected override tools(): ToolName[] {
-    return [...super.tools(), "mmdebstrap", "grub-mkimage"];
+    return [...super.tools(), "mmdebstrap", "grub-mkimage", "xz"];
   }
 
   override async check(ctx: BuildContext): Promise<void> {

@@ -1,7 +1,6 @@
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { need, type BuildContext, type IsoLayout, type Source } from "../context.ts";
-import { derivedEpoch } from "../epoch.ts";
 import { DemocdError } from "../errors.ts";
 import { requireTools, type ToolName } from "../exec.ts";
 import { BIOS_PLATFORM, EFI_PLATFORM, GRUB_LIB, makeGrubImages } from "../iso/grub-images.ts";
@@ -44,7 +43,7 @@ export abstract class ProfileSource implements Source {
   /** The tools its stages run, told before any work. */
   protected tools(): ToolName[] {
     return [
-      "apt-cache", "apt-get", "dpkg-deb", "depmod", "openssl", "cp", ...compressorTools(this.config.initrd.compression),
+      "apt-cache", "apt-get", "dpkg-deb", "depmod", "nice", "openssl", ...compressorTools(this.config.initrd.compression),
       ...(this.config.formats.includes("iso") ? (["grub-mkimage", "mformat", "mmd", "mcopy"] as const) : []),
       ...(this.config.secureBoot.key ? (["objcopy", "sbsign", "sbverify"] as const) : []),
     ];
@@ -56,7 +55,7 @@ export abstract class ProfileSource implements Source {
 
   async fetch(ctx: BuildContext): Promise<string> {
     const c = await fetchComponents(ctx, (inputs) => {
-      if (!ctx.epochFromEnv) ctx.sourceDateEpoch = derivedEpoch(inputs.epochFiles);
+      if (!ctx.epochFromEnv) ctx.sourceDateEpoch = inputs.epoch;
       this.bootInputsReady(ctx, inputs);
     });
     ctx.components = c;

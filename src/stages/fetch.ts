@@ -10,6 +10,7 @@ import type { Component, ResolvedPackage } from "../debian/apt.ts";
 import { GROW_PACKAGES, growProgramFiles } from "../grow.ts";
 import { EFI_PACKAGES, grubSourceVersion, signedEfiFrom } from "../efi/signed.ts";
 import { guestKernel } from "../kernel/vmlinux.ts";
+import { packagesEpoch } from "../epoch.ts";
 
 /** The one kernel release an unpacked linux-image package holds. */
 export function kernelRelease(pkgDir: string): string {
@@ -23,7 +24,7 @@ export function kernelRelease(pkgDir: string): string {
 async function prepareKernel(dir: string, ctx: BuildContext): Promise<void> {
   const release = kernelRelease(dir);
   if (!fs.existsSync(path.join(dir, "lib", "modules", release, "modules.dep"))) {
-    await run("depmod", ["-b", dir, release], { log: ctx.log });
+    await run("depmod", ["-b", dir, release], { log: ctx.log, background: true });
   }
 }
 
@@ -42,11 +43,11 @@ function bootFiles(k: Component, x: Component, b: Component) {
   return { release, vmlinuz, xenGz: path.join(x.dir, "boot", xenGz), xenEfi: xenEfi && path.join(x.dir, "boot", xenEfi), busybox: binary };
 }
 
-/** What is known once the kernel, hypervisor and busybox are unpacked, before the rest of fetch is done. */
+/** What is known once the kernel, hypervisor and busybox are downloaded, before the rest of fetch is done. */
 export interface BootInputs {
   xen: ResolvedPackage;
-  /** The files the build's date is derived from. */
-  epochFiles: string[];
+  /** The build's date as those packages give it (packagesEpoch), used when SOURCE_DATE_EPOCH is not set. */
+  epoch: number;
 }
 
 /**
@@ -54,7 +55,7 @@ export interface BootInputs {
  * by exact name and version, cached by version. apt is asked twice at most (what the names mean;
  * then the kernel image a metapackage names and the GRUB modules the signed GRUB was built with)
  * and downloads once; the kernel's modules are compressed while its guest kernel is made.
- * `early` is told as soon as the kernel, hypervisor and busybox are unpacked: the debian
+ * `early` is told as soon as the kernel, hypervisor and busybox are downloaded: the debian
  * profile's bootstrap starts then, beside the rest of fetch.
  */
 export async function fetchComponents(ctx: BuildContext, early?: (inputs: BootInputs) => void): Promise<Components> {
@@ -74,23 +75,22 @@ export async function fetchComponents(ctx: BuildContext, early?: (inputs: BootIn
   const [modulesPkg, kimage] = await resolveAllCached(cache, [keyed("efi:", { name: EFI_PACKAGES.grubModules, version: grubSourceVersion(grubPkg) }), ...(image ? [keyed("kernel:", image)] : [])], stamp, log);
   const kpkg = kimage ?? named;
 
-  // The kernel, Xen and busybox as each becomes ready; `early` once all three are.
-  const boot: (Component | undefined)[] = [undefined, undefined, undefined];
+  // The kernel, Xen and busybox .debs as each is in the cache; `early` once all three are.
+  const bootDebs: (string | undefined)[] = [undefined, undefined, undefined];
   let told = !early;
-  const readyAs = (i: number, pkg: ResolvedPackage) => (dir: string) => {
-    boot[i] = { pkg, dir };
-    const [k, x, b] = boot;
-    if (told || !k || !x || !b) return;
+  const debReady = (i: number) => (deb: string) => {
+    bootDebs[i] = deb;
+    if (told || bootDebs.some((d) => !d)) return;
     told = true;
-    const f = bootFiles(k, x, b);
-    early?.({ xen: xpkg, epochFiles: [f.vmlinuz, f.xenGz, f.busybox] });
+    early?.({ xen: xpkg, epoch: packagesEpoch(bootDebs as string[]) });
   };
   const efiPkgs = [shimPkg, helpersPkg, grubPkg, modulesPkg];
+  // The kernel first: its modules are compressed and its guest kernel made after it is unpacked.
   const fetched = await fetchPackages(
     [
-      { pkg: kpkg, prepare: (dir: string) => prepareKernel(dir, ctx), ready: readyAs(0, kpkg) },
-      { pkg: xpkg, ready: readyAs(1, xpkg) },
-      { pkg: bpkg, ready: readyAs(2, bpkg) },
+      { pkg: kpkg, prepare: (dir: string) => prepareKernel(dir, ctx), debReady: debReady(0) },
+      { pkg: xpkg, debReady: debReady(1) },
+      { pkg: bpkg, debReady: debReady(2) },
       ...[...growPkgs, ...efiPkgs].map((pkg) => ({ pkg })),
     ],
     cache,
@@ -103,11 +103,11 @@ export async function fetchComponents(ctx: BuildContext, early?: (inputs: BootIn
 
   // busybox modprobe (the minimal profile's) cannot read .ko.xz: that profile keeps plain modules.
   // Only the debian profile starts Xen guests (xl create loads this one faster than the bzImage).
-  const [modules, guest] = await Promise.all([
-    ctx.config.profile === "minimal" ? path.join(kDir, "lib", "modules", release) : compressedModules(kDir, release, os.availableParallelism(), log),
+  const exclude = ctx.config.modules.exclude;
+  const [mediumModulesDir, guest] = await Promise.all([
+    ctx.config.profile === "minimal" ? prunedModules(path.join(kDir, "lib", "modules", release), release, exclude, log) : compressedModules(kDir, release, exclude, os.availableParallelism(), log),
     ctx.config.profile === "debian" ? guestKernel(vmlinuz, `${kDir}.guest-vmlinux.gz`, log) : undefined,
   ]);
-  const mediumModulesDir = await prunedModules(modules, release, ctx.config.modules.exclude, log);
 
   return {
     efi,

@@ -24,7 +24,7 @@ async function cachedPackages(names: string[]): Promise<{ pkg: ResolvedPackage; 
 }
 
 describe("fetchPackages", () => {
-  it("tells each package's `ready` once its tree is in the cache: a reused tree at once, a new one when unpacked", async () => {
+  it("tells each package's `debReady` once its .deb is in the cache, before anything is unpacked; unpacks in the order asked", async () => {
     await needTools("dpkg-deb");
     const dir = tempDir("fetch");
     const cache = path.join(dir, "cache");
@@ -37,22 +37,28 @@ describe("fetchPackages", () => {
     const request = (i: number, withReady: boolean) => ({
       pkg: pkgs[i].pkg,
       prepare: async () => void events.push(`unpacked ${pkgs[i].pkg.name}`),
-      ...(withReady && { ready: (d: string) => events.push(`ready ${pkgs[i].pkg.name} ${path.relative(cache, d)}`) }),
+      ...(withReady && { debReady: (deb: string) => events.push(`deb ${pkgs[i].pkg.name} ${path.relative(cache, deb)} ${fs.statSync(deb).size}`) }),
     });
-    // The package with a `ready` is listed last, and unpacked first.
+    const debOf = (i: number) => `debs/${debFileName(pkgs[i].pkg)} ${fs.statSync(pkgs[i].deb).size}`;
     const dirs = await fetchPackages([request(1, false), request(2, false), request(0, true)], cache, log);
-    expect(dirs.map((d) => path.relative(cache, d))).toEqual(pkgs.map((p) => `pkgs/${p.pkg.name}_${p.pkg.version.replace(/:/g, "%3a")}_${p.pkg.arch}`).slice(1).concat(`pkgs/busybox-static_${pkgs[0].pkg.version.replace(/:/g, "%3a")}_amd64`));
+    expect(dirs.map((d) => path.relative(cache, d))).toEqual([1, 2, 0].map((i) => `pkgs/${pkgs[i].pkg.name}_${pkgs[i].pkg.version.replace(/:/g, "%3a")}_${pkgs[i].pkg.arch}`));
     const started = [...fs.readFileSync(path.join(dir, "log"), "utf8").matchAll(/^\$ dpkg-deb -x \S+\/([^_/]+)_/gm)].map((m) => m[1]);
-    expect(started).toEqual(["busybox-static", "libtinfo6", "libuuid1"]);
-    expect(events.filter((e) => e.startsWith("unpacked")).sort()).toEqual(["unpacked busybox-static", "unpacked libtinfo6", "unpacked libuuid1"]);
-    expect(events.indexOf(`ready busybox-static ${path.relative(cache, dirs[2])}`)).toBeGreaterThan(events.indexOf("unpacked busybox-static"));
-    expect(events.filter((e) => e.startsWith("ready"))).toEqual([`ready busybox-static ${path.relative(cache, dirs[2])}`]);
+    expect(started).toEqual(["libtinfo6", "libuuid1", "busybox-static"]);
+    expect(events[0]).toBe(`deb busybox-static ${debOf(0)}`);
+    expect(events.slice(1).sort()).toEqual(["unpacked busybox-static", "unpacked libtinfo6", "unpacked libuuid1"]);
     expect(fs.existsSync(path.join(dirs[2], "bin", "busybox"))).toBe(true);
 
-    // Reused: told before anything else happens, nothing unpacked again.
+    // Trees reused: each .deb still told (the build's date is read from it), nothing unpacked again.
     events.length = 0;
     await fetchPackages([request(1, true), request(0, true)], cache, log);
-    expect(events).toEqual([`ready libtinfo6 ${path.relative(cache, dirs[0])}`, `ready busybox-static ${path.relative(cache, dirs[2])}`]);
+    expect(events).toEqual([`deb libtinfo6 ${debOf(1)}`, `deb busybox-static ${debOf(0)}`]);
+
+    // A damaged .deb beside a cached tree is not read: it is fetched again (apt-get, from the archive), then told.
+    fs.writeFileSync(path.join(cache, "debs", debFileName(pkgs[0].pkg)), "!<arch>\nnot a package");
+    events.length = 0;
+    await fetchPackages([request(0, true)], cache, log);
+    expect(events).toEqual([`deb busybox-static ${debOf(0)}`]);
+    expect(await fileSha256(path.join(cache, "debs", debFileName(pkgs[0].pkg)))).toBe(pkgs[0].pkg.sha256);
     log.close();
   });
 });

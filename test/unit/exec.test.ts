@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DemocdError } from "../../src/errors.ts";
-import { lastMeaningfulLine, run, searchPath } from "../../src/exec.ts";
+import { BACKGROUND_NICE, lastMeaningfulLine, run, searchPath } from "../../src/exec.ts";
 
 describe("the exec door", () => {
   it("turns a tool's failure into one line with what it said", async () => {
@@ -25,6 +25,14 @@ describe("the exec door", () => {
     expect(searchPath("tool", p)).toBe(path.join(dir, "c", "tool"));
     expect(searchPath("nosuchtool", p)).toBeUndefined();
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it("runs background work at nice 10, and what it starts inherits it; other work at the caller's", async () => {
+    const lock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "democd-nice-")), "lock");
+    const niceness = async (background: boolean) => (await run("flock", [lock, "sh", "-c", "nice"], { background })).stdout.trim();
+    expect(await niceness(true)).toBe(String(os.getPriority() + BACKGROUND_NICE));
+    expect(await niceness(false)).toBe(String(os.getPriority()));
+    fs.rmSync(path.dirname(lock), { recursive: true });
   });
 
   it("prefers the line that explains the error", () => {
