@@ -182,10 +182,11 @@ export async function fetchPackages(requests: readonly FetchRequest[], cacheDir:
   for (const dir of new Set(dirs)) reusable.set(dir, await reusableTree(dir, log));
   const results = requests.map(({ pkg }, i) => ({ dir: dirs[i], deb: path.join(debDir, debFileName(pkg)), cached: reusable.get(dirs[i]) === true }));
   // Each missing package once, however often it was asked for.
-  const todo = requests.map((r, i) => ({ ...r, ...results[i] })).filter((r, i, all) => !r.cached && all.findIndex((o) => o.dir === r.dir) === i);
+  const asked = requests.map((r, i) => ({ ...r, ...results[i] }));
+  const todo = asked.filter((r, i, all) => !r.cached && all.findIndex((o) => o.dir === r.dir) === i);
 
   // A .deb cut short (a download killed half-way) or changed is never unpacked or read: fetched again.
-  const wanted = [...todo, ...requests.map((r, i) => ({ ...r, ...results[i] })).filter((r) => r.debReady)].filter((r, i, all) => all.findIndex((o) => o.deb === r.deb) === i);
+  const wanted = [...todo, ...asked.filter((r) => r.debReady)].filter((r, i, all) => all.findIndex((o) => o.deb === r.deb) === i);
   const download: ResolvedPackage[] = [];
   for (const r of wanted) {
     if (fs.existsSync(r.deb) && r.pkg.sha256 && (await fileSha256(r.deb)) !== r.pkg.sha256) {
